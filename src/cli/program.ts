@@ -1,0 +1,50 @@
+/** The `escalator` command line: one commander program, a module per command. */
+import { Command, CommanderError } from 'commander';
+import { ErrorCode, EscalatorError } from '../errors.js';
+import { registerValidate } from './commands/validate.js';
+import { ExitCode } from './exit-codes.js';
+import { type Io, processIo } from './io.js';
+
+const VERSION = '0.1.0';
+
+/** Builds the program; commands write through `io`. */
+export function createProgram(io: Io = processIo()): Command {
+  const program = new Command('escalator')
+    .description('Plan and carry out smooth upgrades of NFV clouds (OpenStack VIM and NFVI).')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+  registerValidate(program, io);
+  return program;
+}
+
+/** Maps an error to an exit code and a message on standard error. */
+export function reportError(error: unknown, io: Io): void {
+  if (error instanceof CommanderError) {
+    io.exitCode(error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage);
+    return;
+  }
+  if (EscalatorError.is(error)) {
+    io.err(error.message);
+    const invalid: string[] = [
+      ErrorCode.InvalidDocument,
+      ErrorCode.FileUnreadable,
+      ErrorCode.DependencyCycle,
+      ErrorCode.Infeasible,
+    ];
+    io.exitCode(invalid.includes(error.code) ? ExitCode.Invalid : ExitCode.Failed);
+    return;
+  }
+  io.err(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  io.exitCode(ExitCode.Internal);
+}
+
+/** Runs the program on the given arguments (without `node` and the script). */
+export async function runCli(argv: readonly string[], io: Io = processIo()): Promise<void> {
+  try {
+    await createProgram(io).parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    reportError(error, io);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Errors thrown by Escalator. Every error has a stable string `code` that hosts may switch on;
+ * messages may change between releases, codes do not.
+ *
+ * @module
+ */
+
+/** The stable codes of every {@link EscalatorError}. */
+export const ErrorCode = {
+  /** A document (inventory, campaign, plan, catalog) is malformed or inconsistent. */
+  InvalidDocument: 'ESC_INVALID_DOCUMENT',
+  /** A file could not be read. */
+  FileUnreadable: 'ESC_FILE_UNREADABLE',
+  /** The component catalog has a dependency cycle. */
+  DependencyCycle: 'ESC_DEPENDENCY_CYCLE',
+  /** No plan can honour the constraints. */
+  Infeasible: 'ESC_INFEASIBLE',
+  /** A state transition that the machine does not allow. */
+  IllegalTransition: 'ESC_ILLEGAL_TRANSITION',
+  /** The principal may not perform the action. */
+  Forbidden: 'ESC_FORBIDDEN',
+  /** Another engine holds the campaign's lock. */
+  Locked: 'ESC_LOCKED',
+  /** The journal is corrupt or truncated. */
+  JournalCorrupt: 'ESC_JOURNAL_CORRUPT',
+  /** An adapter call failed. */
+  AdapterFailure: 'ESC_ADAPTER_FAILURE',
+  /** A step ran past its timeout. */
+  Timeout: 'ESC_TIMEOUT',
+  /** An option given to a factory is missing or wrong. */
+  InvalidOption: 'ESC_INVALID_OPTION',
+} as const;
+
+/** One of the values of {@link ErrorCode}. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const BRAND = Symbol.for('escalator.error');
+
+/** Options common to every {@link EscalatorError}. */
+export interface EscalatorErrorOptions {
+  /** The error that caused this one. */
+  readonly cause?: unknown;
+  /**
+   * Whether trying again may succeed (a transient fault).
+   * @defaultValue false
+   */
+  readonly retryable?: boolean | undefined;
+}
+
+/**
+ * Base class of every error Escalator throws.
+ *
+ * @example
+ * ```ts
+ * try { await loadInventory('inventory.yaml'); }
+ * catch (e) { if (EscalatorError.is(e) && e.code === 'ESC_INVALID_DOCUMENT') console.error(e.message); }
+ * ```
+ */
+export class EscalatorError extends Error {
+  /** The stable code; see {@link ErrorCode}. */
+  readonly code: ErrorCode;
+  /** Whether trying again may succeed. */
+  readonly retryable: boolean;
+  /** @internal marks instances across copies of the package */
+  readonly [BRAND] = true;
+
+  constructor(code: ErrorCode, message: string, options: EscalatorErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+
+  /**
+   * True for any Escalator error, even one thrown by another copy of the package
+   * (where `instanceof` fails).
+   */
+  static is(value: unknown): value is EscalatorError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+}
+
+/** Where in a file a problem is, and what it is. */
+export interface DocumentIssue {
+  /** A stable code for the kind of problem, e.g. `schema`, `unknown-reference`, `duplicate-name`. */
+  readonly code: string;
+  /** The path of the offending field, e.g. `['strategy', 'maxParallel']`. */
+  readonly path: readonly (string | number)[];
+  /** What is wrong and what is expected. */
+  readonly message: string;
+  /** 1-based line, when the source is known. */
+  readonly line?: number | undefined;
+  /** 1-based column, when the source is known. */
+  readonly column?: number | undefined;
+}
+
+/** Formats a field path the way users write it: `nodes[3].capacity.vcpus`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? part : `.${part}`;
+  }
+  return out === '' ? '(document)' : out;
+}
+
+/** Formats one issue as `file:line:column path: message`. */
+export function formatIssue(file: string, issue: DocumentIssue): string {
+  const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
+  return `${where} ${formatPath(issue.path)}: ${issue.message}`;
+}
+
+/**
+ * A document failed validation. Carries every problem found, not just the first.
+ * The message lists them one per line, each as `file:line:column path: message`.
+ */
+export class DocumentError extends EscalatorError {
+  /** The file name (or `<string>` for text given directly). */
+  readonly file: string;
+  /** Every problem found. */
+  readonly issues: readonly DocumentIssue[];
+
+  constructor(file: string, issues: readonly DocumentIssue[]) {
+    super(ErrorCode.InvalidDocument, issues.map((i) => formatIssue(file, i)).join('\n'));
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
+/** A file could not be read from disk. */
+export class FileUnreadableError extends EscalatorError {
+  /** The path that was asked for. */
+  readonly file: string;
+  constructor(file: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(ErrorCode.FileUnreadable, `${file}: cannot read the file (${reason})`, { cause });
+    this.file = file;
+  }
+}
+
+/** The component dependencies form a cycle; `cycle` names it in order. */
+export class DependencyCycleError extends EscalatorError {
+  /** The components on the cycle, first repeated at the end. */
+  readonly cycle: readonly string[];
+  constructor(cycle: readonly string[]) {
+    super(ErrorCode.DependencyCycle, `component dependencies form a cycle: ${cycle.join(' -> ')}`);
+    this.cycle = cycle;
+  }
+}

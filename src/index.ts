@@ -1,0 +1,74 @@
+/**
+ * Escalator: plans and carries out smooth upgrades of NFV clouds — the OpenStack control plane and
+ * the compute, network and storage nodes under it — without outage for the VNFs that run there.
+ *
+ * The core (documents, catalog, planner, checker, state machine) is pure: it takes data and returns
+ * data. Everything that touches the world is an adapter the host supplies or takes from the library.
+ *
+ * @example
+ * ```ts
+ * import { loadCampaign, loadInventory } from 'escalator';
+ * const inventory = await loadInventory('inventory.yaml');
+ * const campaign = await loadCampaign('campaign.yaml', { inventory });
+ * ```
+ * @module
+ */
+
+export { BUILTIN_CATALOG } from './catalog/builtin.js';
+export { dependencyDepths, dependencyGraph, resolveCatalog } from './catalog/catalog.js';
+export {
+  DependencyCycleError,
+  DocumentError,
+  type DocumentIssue,
+  ErrorCode,
+  EscalatorError,
+  type EscalatorErrorOptions,
+  FileUnreadableError,
+  formatIssue,
+  formatPath,
+} from './errors.js';
+export { checkCampaign, checkCampaignAgainstInventory, checkInventory } from './loader/integrity.js';
+export {
+  type CampaignParseOptions,
+  loadCampaign,
+  loadInventory,
+  type ParseOptions,
+  parseCampaign,
+  parseInventory,
+} from './loader/load.js';
+export {
+  type Campaign,
+  type CampaignInput,
+  CampaignSchema,
+  type FailurePolicy,
+  type InstanceAction,
+  type Scope,
+  type Strategy,
+} from './model/campaign.js';
+export { API_VERSION, ROLES } from './model/common.js';
+export {
+  type Catalog,
+  CatalogSchema,
+  type Component,
+  type ComponentInput,
+  type ComponentOverride,
+  ComponentOverrideSchema,
+  ComponentSchema,
+  DISRUPTIONS,
+  type Disruption,
+} from './model/component.js';
+export {
+  type Cluster,
+  type Instance,
+  type Inventory,
+  type InventoryInput,
+  type InventoryNode,
+  InventorySchema,
+  type MigrationMode,
+  type Resources,
+  type Role,
+  type ServerGroup,
+  type Vnf,
+} from './model/inventory.js';
+export { type InventorySummary, summarizeInventory } from './model/summary.js';
+export { inScope, outdatedComponents, type UpgradeScope, upgradeScope } from './planner/scope.js';

@@ -1,0 +1,19 @@
+/** JSON Schemas of the escalator/v1 documents, generated from the zod schemas (the single source). */
+import { z } from 'zod';
+import { CampaignSchema } from './campaign.js';
+import { InventorySchema } from './inventory.js';
+
+/**
+ * The JSON Schema (draft 2020-12) of each escalator/v1 document kind, describing the input form
+ * (defaults may be left out). Editors' YAML language servers can validate files with them.
+ */
+export function jsonSchemas(): Record<'inventory' | 'campaign', Record<string, unknown>> {
+  const make = (schema: z.ZodType, title: string) => ({
+    title,
+    ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }),
+  });
+  return {
+    inventory: make(InventorySchema, 'escalator/v1 Inventory'),
+    campaign: make(CampaignSchema, 'escalator/v1 Campaign'),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Which nodes a campaign touches: in scope, up, and running a component whose version differs from
+ * the target. Pure; shared by the summary, the planner and the engine.
+ */
+import type { Campaign } from '../model/campaign.js';
+import type { Inventory, InventoryNode } from '../model/inventory.js';
+
+/** True when the node falls inside the campaign's scope (every given filter matches). */
+export function inScope(node: InventoryNode, scope: Campaign['scope']): boolean {
+  if (scope.sites && !(node.site !== undefined && scope.sites.includes(node.site))) return false;
+  if (scope.zones && !(node.zone !== undefined && scope.zones.includes(node.zone))) return false;
+  if (scope.roles && !node.roles.some((r) => scope.roles?.includes(r))) return false;
+  if (scope.nodes && !scope.nodes.includes(node.name)) return false;
+  return true;
+}
+
+/** The components of a node whose installed version differs from the campaign's target. */
+export function outdatedComponents(node: InventoryNode, target: Campaign['target']): string[] {
+  const out: string[] = [];
+  for (const [component, version] of Object.entries(target.software)) {
+    const installed = node.software[component];
+    if (installed !== undefined && installed !== version) out.push(component);
+  }
+  return out;
+}
+
+/** The nodes a campaign must upgrade, and in-scope nodes that need it but are not up. */
+export interface UpgradeScope {
+  /** Up, in-scope nodes with at least one outdated component, in inventory order. */
+  readonly upgrade: readonly InventoryNode[];
+  /** In-scope nodes that need an upgrade but are down or in maintenance: left alone. */
+  readonly skipped: readonly InventoryNode[];
+}
+
+/** Splits the inventory's nodes into those the campaign upgrades and those it must skip. */
+export function upgradeScope(inventory: Inventory, campaign: Campaign): UpgradeScope {
+  const upgrade: InventoryNode[] = [];
+  const skipped: InventoryNode[] = [];
+  for (const node of inventory.nodes) {
+    if (!inScope(node, campaign.scope) || outdatedComponents(node, campaign.target).length === 0) continue;
+    (node.state === 'up' ? upgrade : skipped).push(node);
+  }
+  return { upgrade, skipped };
+}
