@@ -147,3 +147,36 @@ export class DependencyCycleError extends EscalatorError {
     this.cycle = cycle;
   }
 }
+
+/** What an {@link InfeasiblePlanError} is about. */
+export interface InfeasibleDetail {
+  /** The constraint that cannot be honoured, e.g. `vnf-min-available`, `capacity`, `cluster-quorum`. */
+  readonly constraint: string;
+  /** Nodes involved. */
+  readonly nodes: readonly string[];
+  /** Instances involved. */
+  readonly instances: readonly string[];
+  /** What would make a plan possible. */
+  readonly fix: string;
+}
+
+/** No plan can honour the constraints; the error says which, on what, and what would fix it. */
+export class InfeasiblePlanError extends EscalatorError {
+  /** The constraint, objects and fix. */
+  readonly detail: InfeasibleDetail;
+  constructor(message: string, detail: InfeasibleDetail) {
+    const objects = [
+      ...detail.nodes.map((n) => `node ${n}`),
+      ...detail.instances.map((i) => `instance ${i}`),
+    ];
+    super(
+      ErrorCode.Infeasible,
+      `no plan possible: ${message}` +
+        (objects.length > 0
+          ? ` (${objects.slice(0, 10).join(', ')}${objects.length > 10 ? ', …' : ''})`
+          : '') +
+        `. Fix: ${detail.fix}`,
+    );
+    this.detail = detail;
+  }
+}

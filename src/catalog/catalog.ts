@@ -29,6 +29,12 @@ export function resolveCatalog(
   const catalog: Record<string, Component> = {};
   const names = new Set([...Object.keys(BUILTIN_CATALOG), ...Object.keys(overrides)]);
   for (const name of names) {
+    // Names such as __proto__ or constructor collide with plain-object keys (here and in graphlib,
+    // which would then write to Object.prototype): refuse them.
+    if (name in Object.prototype) {
+      issues.push({ code: 'catalog-entry', path: [name], message: `"${name}" cannot be a component name` });
+      continue;
+    }
     const merged = { ...BUILTIN_CATALOG[name], ...stripUndefined(overrides[name] ?? {}) };
     const parsed = ComponentSchema.safeParse(merged);
     if (parsed.success) catalog[name] = parsed.data;
@@ -37,15 +43,14 @@ export function resolveCatalog(
         issues.push({
           code: 'catalog-entry',
           path: [name, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-          message:
-            name in BUILTIN_CATALOG
-              ? issue.message
-              : `${issue.message} (a new component must give roles, disruption and expectedSeconds)`,
+          message: Object.hasOwn(BUILTIN_CATALOG, name)
+            ? issue.message
+            : `${issue.message} (a new component must give roles, disruption and expectedSeconds)`,
         });
   }
   for (const [name, component] of Object.entries(catalog)) {
     component.dependsOn.forEach((dep, i) => {
-      if (!(dep in catalog))
+      if (!Object.hasOwn(catalog, dep))
         issues.push({
           code: 'unknown-reference',
           path: [name, 'dependsOn', i],

@@ -1,6 +1,7 @@
 /** The `escalator` command line: one commander program, a module per command. */
 import { Command, CommanderError } from 'commander';
 import { ErrorCode, EscalatorError } from '../errors.js';
+import { registerPlan } from './commands/plan.js';
 import { registerValidate } from './commands/validate.js';
 import { ExitCode } from './exit-codes.js';
 import { type Io, processIo } from './io.js';
@@ -16,6 +17,7 @@ export function createProgram(io: Io = processIo()): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride();
   registerValidate(program, io);
+  registerPlan(program, io);
   return program;
 }
 

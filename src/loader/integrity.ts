@@ -224,7 +224,7 @@ export function checkCampaign(campaign: Campaign): DocumentIssue[] {
   const catalog = catalogOf(campaign, out);
   if (catalog)
     for (const component of Object.keys(campaign.target.software))
-      if (!(component in catalog))
+      if (!Object.hasOwn(catalog, component))
         out.push(
           issue(
             'unknown-component',

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { DocumentError, type DocumentIssue, FileUnreadableError } from '../errors.js';
 import { type Campaign, CampaignSchema } from '../model/campaign.js';
 import { type Inventory, InventorySchema } from '../model/inventory.js';
+import { type Plan, PlanSchema } from '../model/plan.js';
 import { checkCampaign, checkCampaignAgainstInventory, checkInventory } from './integrity.js';
 import { type ParsedSource, parseSource } from './source.js';
 import { fromZodIssues } from './zod-issues.js';
@@ -112,4 +113,21 @@ export function parseCampaign(text: string, options: CampaignParseOptions = {}):
  */
 export async function loadCampaign(file: string, options: CampaignParseOptions = {}): Promise<Campaign> {
   return parseCampaign(await read(file), { ...options, file: options.file ?? file });
+}
+
+/**
+ * Parses a Plan (as written by `escalator plan --format json`) from text. Only its shape is checked
+ * here; {@link verifyPlan} checks it against an inventory and a campaign.
+ * @throws {@link DocumentError} listing every problem.
+ */
+export function parsePlan(text: string, options: ParseOptions = {}): Plan {
+  return parseDocumentText(text, PlanSchema, options.file ?? '<string>', () => []);
+}
+
+/**
+ * Reads and parses a Plan file.
+ * @throws {@link DocumentError} listing every problem, or {@link FileUnreadableError}.
+ */
+export async function loadPlan(file: string, options: ParseOptions = {}): Promise<Plan> {
+  return parsePlan(await read(file), { file: options.file ?? file });
 }

@@ -36,9 +36,12 @@ export function parseSource(text: string): ParsedSource | { readonly syntax: Syn
     } catch (error) {
       if (error instanceof SyntaxError) {
         const at = /position (\d+)/.exec(error.message);
-        const offset = at ? Number(at[1]) : 0;
+        // Without a position, V8 says either "Unexpected end of JSON input" (the error is at the end)
+        // or "Unexpected token 'x', "<the text>" is not valid JSON" (position unknown).
+        const offset = at ? Number(at[1]) : /end of JSON input/.test(error.message) ? body.length : 0;
         const reason = error.message
-          .replace(/ in JSON at position \d+.*$/s, '')
+          .replace(/(?: in JSON)? at position \d+.*$/s, '')
+          .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '') // quotes the text, newlines and all
           .replace(/^JSON\.parse: /, '');
         return { syntax: [{ message: `invalid JSON: ${reason}`, ...lineColumn(body, offset) }] };
       }

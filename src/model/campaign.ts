@@ -16,7 +16,9 @@ export const maxParallel = z.union(
       .int({ error: parallelMessage })
       .positive({ error: parallelMessage })
       .max(Number.MAX_SAFE_INTEGER, { error: parallelMessage }),
-    z.string({ error: parallelMessage }).regex(/^(?:100|[1-9]\d?)(?:\.\d+)?%$/, { error: parallelMessage }),
+    z
+      .string({ error: parallelMessage })
+      .regex(/^(?:100(?:\.0+)?|[1-9]\d?(?:\.\d+)?)%$/, { error: parallelMessage }),
   ],
   { error: parallelMessage },
 );

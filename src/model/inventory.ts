@@ -114,7 +114,7 @@ export const VnfSchema = z.strictObject(
           notify: z.boolean({ error: 'expected true or false' }).default(false),
           leadTimeSeconds: seconds.default(0),
           /** Where the VNF manager takes maintenance notifications (Doctor/Fenix style). */
-          endpoint: z.url({ error: 'expected an http(s) URL' }).optional(),
+          endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
         },
         { error: 'expected { notify, leadTimeSeconds }' },
       )

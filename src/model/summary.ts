@@ -23,17 +23,18 @@ export interface InventorySummary {
 
 /** Summarises an inventory; with a campaign, also how many nodes it upgrades. */
 export function summarizeInventory(inventory: Inventory, campaign?: Campaign): InventorySummary {
-  const nodesBySite: Record<string, Partial<Record<Role, number>>> = {};
+  // A Map, not a plain object: a site named "__proto__" must not reach Object.prototype.
+  const bySite = new Map<string, Partial<Record<Role, number>>>();
   for (const node of inventory.nodes) {
     const siteName = node.site ?? 'default';
-    const site = nodesBySite[siteName] ?? {};
-    nodesBySite[siteName] = site;
+    const site = bySite.get(siteName) ?? {};
+    bySite.set(siteName, site);
     for (const role of node.roles) site[role] = (site[role] ?? 0) + 1;
   }
   const scope = campaign ? upgradeScope(inventory, campaign) : undefined;
   return {
     name: inventory.metadata.name,
-    nodesBySite,
+    nodesBySite: Object.fromEntries(bySite),
     nodes: inventory.nodes.length,
     instances: inventory.instances.length,
     serverGroups: inventory.serverGroups.length,

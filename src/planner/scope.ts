@@ -42,3 +42,29 @@ export function upgradeScope(inventory: Inventory, campaign: Campaign): UpgradeS
   }
   return { upgrade, skipped };
 }
+
+/**
+ * The most compute nodes one wave may take: `strategy.maxParallel` as a number, or as a percentage of
+ * the in-scope compute nodes (rounded down, at least 1).
+ */
+export function resolveMaxParallel(inventory: Inventory, campaign: Campaign): number {
+  const { maxParallel } = campaign.strategy;
+  if (typeof maxParallel === 'number') return maxParallel;
+  const computes = inventory.nodes.filter(
+    (n) => n.roles.includes('compute') && inScope(n, campaign.scope),
+  ).length;
+  return Math.max(1, Math.floor((computes * Number.parseFloat(maxParallel)) / 100));
+}
+
+/**
+ * How an instance is treated when its node is taken out of service: moved live, moved cold (down while
+ * it moves), or left in place (down until the node is back).
+ */
+export function instanceTreatment(
+  migration: 'live' | 'cold' | 'none',
+  action: Campaign['strategy']['instanceAction'],
+): 'live' | 'cold' | 'stay' {
+  if (migration === 'none' || action === 'none' || action === 'stop-start') return 'stay';
+  if (migration === 'cold' || action === 'cold-migrate') return 'cold';
+  return 'live';
+}

@@ -1,0 +1,66 @@
+/**
+ * `npm run bench`: Escalator's performance figures. Each case runs in its own process so that peak
+ * memory is its own. Prints tables; the README records them. Not a test: nothing here fails on time.
+ */
+import { execFileSync } from 'node:child_process';
+import { textTable } from '../src/planner/render.js';
+
+function run(script: string, ...args: string[]): Record<string, number> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+}
+const fixed = (n: number | undefined, digits = 0) => (n === undefined ? '-' : n.toFixed(digits));
+
+console.log('Loading a synthetic inventory (JSON) with loadInventory: parse, schema and integrity checks\n');
+const loads = [1_000, 10_000].map((n) => run('bench/load-one.ts', String(n)));
+console.log(
+  textTable(
+    ['computes', 'nodes', 'instances', 'file MB', 'load ms'],
+    loads.map((r) => [
+      r.computes ?? 0,
+      r.nodes ?? 0,
+      r.instances ?? 0,
+      fixed(r.megabytes, 1),
+      fixed(r.loadMs),
+    ]),
+  ),
+);
+
+console.log(
+  '\nPlanning and checking seeded synthetic clouds (12 instances per compute, maxParallel 10%, canary 1)\n',
+);
+const plans = [100, 1_000, 10_000].map((n) => run('bench/plan-one.ts', String(n)));
+console.log(
+  textTable(
+    [
+      'computes',
+      'nodes',
+      'instances',
+      'plan ms',
+      'check ms',
+      'peak MiB',
+      'waves',
+      'lower bound',
+      'migrations',
+      'must move',
+      'moved twice',
+      'first 2 waves moved',
+      'violations',
+    ],
+    plans.map((r) => [
+      r.computes ?? 0,
+      r.nodes ?? 0,
+      r.instances ?? 0,
+      fixed(r.planMs),
+      fixed(r.checkMs),
+      fixed(r.peakRssMiB),
+      r.waves ?? 0,
+      r.lowerBound ?? 0,
+      r.migrations ?? 0,
+      r.mustMove ?? 0,
+      r.movedTwice ?? 0,
+      r.firstWavesMoves ?? 0,
+      r.violations ?? 0,
+    ]),
+  ),
+);

@@ -1,0 +1,183 @@
+/**
+ * The planner's entry point: from an Inventory, a Campaign and the catalog to a Plan. Pure — no I/O,
+ * no clock, no randomness: the same documents always give the same plan.
+ */
+import { resolveCatalog } from '../catalog/catalog.js';
+import type { Campaign } from '../model/campaign.js';
+import { API_VERSION } from '../model/common.js';
+import type { Catalog } from '../model/component.js';
+import type { Inventory } from '../model/inventory.js';
+import type { Plan, VnfImpact, Wave } from '../model/plan.js';
+import { buildPrecedence } from './precedence.js';
+import { resolveMaxParallel } from './scope.js';
+import { migrationSeconds, waveSteps } from './steps.js';
+import { buildWaves, type WaveDraft } from './waves.js';
+import { buildWorld, type World } from './world.js';
+
+/** Options of {@link createPlan}. */
+export interface PlanOptions {
+  /**
+   * The component catalog to plan with.
+   * @defaultValue the built-in catalog with the campaign's `components` overrides
+   */
+  readonly catalog?: Catalog | undefined;
+}
+
+/**
+ * Plans a campaign: dependency order, rolling waves that keep every cluster's quorum, every server
+ * group's `maxImpacted` and every VNF's `minAvailable`, instance moves planned so each instance moves
+ * once where capacity allows, and the steps of every wave with durations, verifications and undos.
+ *
+ * @throws {@link InfeasiblePlanError} naming the constraint, the objects and a fix when no plan exists.
+ * @example
+ * ```ts
+ * const plan = createPlan(inventory, campaign);
+ * console.log(plan.totals?.waves, plan.totals?.migrations);
+ * ```
+ */
+export function createPlan(inventory: Inventory, campaign: Campaign, options: PlanOptions = {}): Plan {
+  const catalog = options.catalog ?? resolveCatalog(campaign.components);
+  const world = buildWorld(inventory, campaign, catalog);
+  const precedence = buildPrecedence(world);
+  const drafts = buildWaves(world, precedence);
+  const waves: Wave[] = drafts.map((draft) => {
+    const { steps, expectedSeconds } = waveSteps(world, draft);
+    return {
+      index: draft.index,
+      nodes: draft.nodes.map((n) => n.name),
+      migrations: draft.migrations.map((m) => ({
+        instance: m.instance.name,
+        from: m.from.name,
+        to: m.to.name,
+        mode: m.mode,
+        batch: m.batch,
+      })),
+      steps,
+      ...(sharedSite(draft) === undefined ? {} : { site: sharedSite(draft) }),
+      canary: draft.canary,
+      expectedSeconds,
+    };
+  });
+  const migrations = waves.reduce((s, w) => s + w.migrations.length, 0);
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Plan',
+    metadata: {
+      name: `${campaign.metadata.name}-plan`,
+      inventory: inventory.metadata.name,
+      campaign: campaign.metadata.name,
+    },
+    waves,
+    totals: {
+      waves: waves.length,
+      nodes: waves.reduce((s, w) => s + w.nodes.length, 0),
+      migrations,
+      instancesToMove: world.instances.filter((i) => i.moves > 0).length,
+      movedTwice: world.instances.filter((i) => i.moves > 1).length,
+      estimatedSeconds: waves.reduce((s, w) => s + w.expectedSeconds, 0),
+      lowerBoundWaves: lowerBoundWaves(world),
+    },
+    impact: vnfImpact(world, drafts, waves),
+    skipped: world.nodes.filter((n) => !n.up && n.outdated.length > 0).map((n) => n.name),
+  };
+}
+
+function sharedSite(draft: WaveDraft): string | undefined {
+  const site = draft.nodes[0]?.site;
+  return draft.nodes.every((n) => n.site === site) ? site : undefined;
+}
+
+function vnfImpact(world: World, drafts: WaveDraft[], waves: Wave[]): VnfImpact[] {
+  const impact = world.vnfs.map((v) => ({
+    vnf: v.name,
+    instances: v.size,
+    minAvailable: v.minAvailable,
+    minRunning: v.size - v.alreadyDown,
+    liveMigrations: 0,
+    coldMigrations: 0,
+    instanceDownSeconds: 0,
+    outageSeconds: 0,
+  }));
+  drafts.forEach((draft, w) => {
+    const seconds = waves[w]?.expectedSeconds ?? 0;
+    const downPerVnf = new Map<number, number>();
+    for (const inst of draft.down)
+      if (inst.vnf >= 0) downPerVnf.set(inst.vnf, (downPerVnf.get(inst.vnf) ?? 0) + 1);
+    for (const stays of draft.stays.values())
+      for (const inst of stays) {
+        const row = impact[inst.vnf];
+        if (row) row.instanceDownSeconds += seconds;
+      }
+    for (const m of draft.migrations) {
+      const row = impact[m.instance.vnf];
+      if (!row) continue;
+      if (m.mode === 'live') row.liveMigrations++;
+      else {
+        row.coldMigrations++;
+        row.instanceDownSeconds += migrationSeconds(world, m);
+      }
+    }
+    for (const [v, down] of downPerVnf) {
+      const row = impact[v];
+      const vnf = world.vnfs[v];
+      if (!row || !vnf) continue;
+      const running = vnf.size - vnf.alreadyDown - down;
+      row.minRunning = Math.min(row.minRunning, running);
+      if (running < vnf.minAvailable) row.outageSeconds += seconds;
+    }
+  });
+  return impact.map((row) => ({ ...row, instanceDownSeconds: Math.round(row.instanceDownSeconds) }));
+}
+
+/**
+ * A lower bound on the number of waves of any valid plan: per site, the waves the controllers' clusters
+ * need, then the compute waves (canary, then maxParallel at a time); sites add up when sequential.
+ */
+export function lowerBoundWaves(world: World): number {
+  const { strategy } = world.campaign;
+  const maxParallel = resolveMaxParallel(world.inventory, world.campaign);
+  const canary = Math.min(strategy.canary, maxParallel);
+  const computeWaves = (count: number) =>
+    count === 0 ? 0 : count <= canary ? 1 : 1 + Math.ceil((count - canary) / maxParallel);
+  const clusterWaves = (c: World['clusters'][number]) => {
+    const planned = c.members.filter((m) => world.nodes[m]?.planned);
+    if (planned.length === 0 || c.budget < 1) return 0;
+    const primaryPlanned = planned.includes(c.primary);
+    return primaryPlanned
+      ? Math.ceil((planned.length - 1) / c.budget) + 1
+      : Math.ceil(planned.length / c.budget);
+  };
+  const perSite = new Map<string, SiteRow>();
+  for (const n of world.nodes) {
+    if (!n.planned) continue;
+    const row = perSite.get(n.site) ?? { control: 0, computes: 0, other: 0 };
+    if (n.isCompute && !n.roles.includes('controller')) row.computes++;
+    if (n.roles.includes('controller')) row.control = Math.max(row.control, 1);
+    perSite.set(n.site, row);
+  }
+  for (const c of world.clusters) {
+    const site = world.nodes[c.members[0] ?? -1]?.site;
+    const row = site === undefined ? undefined : perSite.get(site);
+    if (!row) continue;
+    const waves = clusterWaves(c);
+    const controllers = c.members.some((m) => world.nodes[m]?.roles.includes('controller'));
+    if (controllers) row.control = Math.max(row.control, waves);
+    else row.other = Math.max(row.other, waves);
+  }
+  // The canary shrinks only the first compute wave of the campaign, whichever site it is in.
+  const canaryExtra = (c: number) => (c === 0 ? 0 : computeWaves(c) - Math.ceil(c / maxParallel));
+  const rows = [...perSite.values()];
+  const siteBound = (r: SiteRow) => Math.max(r.control + Math.ceil(r.computes / maxParallel), r.other);
+  const extra = Math.min(...rows.filter((r) => r.computes > 0).map((r) => canaryExtra(r.computes)), Infinity);
+  const canaryWaves = Number.isFinite(extra) ? extra : 0;
+  if (strategy.siteOrder === 'sequential') return rows.reduce((s, r) => s + siteBound(r), 0) + canaryWaves;
+  // Side by side, each site's computes still wait for its own controllers, and all share maxParallel.
+  const allComputes = rows.reduce((s, r) => s + r.computes, 0);
+  return Math.max(computeWaves(allComputes), ...rows.map(siteBound), 0);
+}
+
+interface SiteRow {
+  control: number;
+  computes: number;
+  other: number;
+}
