@@ -180,3 +180,96 @@ export class InfeasiblePlanError extends EscalatorError {
     this.detail = detail;
   }
 }
+
+/** A transition the state machine does not allow. */
+export class IllegalTransitionError extends EscalatorError {
+  constructor(
+    readonly machine: 'campaign' | 'step',
+    readonly from: string,
+    readonly event: string,
+  ) {
+    super(ErrorCode.IllegalTransition, `${machine}: "${event}" is not allowed in state "${from}"`);
+  }
+}
+
+/** The principal may not perform the action. */
+export class ForbiddenError extends EscalatorError {
+  constructor(
+    readonly principal: string,
+    readonly action: string,
+    reason: string,
+  ) {
+    super(ErrorCode.Forbidden, `${principal} may not ${action}: ${reason}`);
+  }
+}
+
+/** Another engine holds the campaign's lock. */
+export class LockedError extends EscalatorError {
+  constructor(
+    readonly campaign: string,
+    readonly holder: string,
+  ) {
+    super(
+      ErrorCode.Locked,
+      `campaign "${campaign}" is being run by ${holder}; two engines must not run it at once`,
+    );
+  }
+}
+
+/** The journal is damaged, truncated or out of order; it is never silently accepted. */
+export class JournalCorruptError extends EscalatorError {
+  constructor(
+    readonly campaign: string,
+    readonly line: number,
+    detail: string,
+  ) {
+    super(
+      ErrorCode.JournalCorrupt,
+      `journal of campaign "${campaign}" is corrupt at record ${line}: ${detail}`,
+    );
+  }
+}
+
+/** Whether a failed adapter call may succeed if tried again. */
+export type FaultKind = 'transient' | 'permanent';
+
+/**
+ * An adapter call failed. `retryable` tells the engine's retry policy whether to try again
+ * (transient: 5xx, 429, connection reset, timeout) or not (permanent: 4xx, a refused migration).
+ */
+export class AdapterError extends EscalatorError {
+  /** The adapter's own code, e.g. `http-503`, `ssh-exit-100`, `migration-refused`. */
+  readonly reason: string;
+  /** The request id of the remote API, when it gave one. */
+  readonly requestId?: string | undefined;
+  /** For 429: seconds the server asked to wait. */
+  readonly retryAfterSeconds?: number | undefined;
+  constructor(
+    message: string,
+    options: {
+      kind: FaultKind;
+      reason: string;
+      requestId?: string | undefined;
+      retryAfterSeconds?: number | undefined;
+      cause?: unknown;
+    },
+  ) {
+    super(ErrorCode.AdapterFailure, message, {
+      retryable: options.kind === 'transient',
+      cause: options.cause,
+    });
+    this.reason = options.reason;
+    this.requestId = options.requestId;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** A step ran past its timeout. */
+export class StepTimeoutError extends EscalatorError {
+  constructor(
+    readonly step: string,
+    readonly seconds: number,
+  ) {
+    super(ErrorCode.Timeout, `step ${step} did not finish within ${seconds} s`);
+  }
+}

@@ -26,15 +26,19 @@ export {
   FileUnreadableError,
   formatIssue,
   formatPath,
+  type InfeasibleDetail,
+  InfeasiblePlanError,
 } from './errors.js';
 export { checkCampaign, checkCampaignAgainstInventory, checkInventory } from './loader/integrity.js';
 export {
   type CampaignParseOptions,
   loadCampaign,
   loadInventory,
+  loadPlan,
   type ParseOptions,
   parseCampaign,
   parseInventory,
+  parsePlan,
 } from './loader/load.js';
 export {
   type Campaign,
@@ -70,5 +74,27 @@ export {
   type ServerGroup,
   type Vnf,
 } from './model/inventory.js';
+export { jsonSchemas } from './model/json-schema.js';
+export {
+  type Migration,
+  type Plan,
+  type PlanInput,
+  PlanSchema,
+  type PlanTotals,
+  STEP_KINDS,
+  type Step,
+  type StepKind,
+  type VnfImpact,
+  type Wave,
+} from './model/plan.js';
 export { type InventorySummary, summarizeInventory } from './model/summary.js';
-export { inScope, outdatedComponents, type UpgradeScope, upgradeScope } from './planner/scope.js';
+export { createPlan, type PlanOptions } from './planner/create-plan.js';
+export { formatDuration, planDot, planMermaid, planTable } from './planner/render.js';
+export {
+  inScope,
+  instanceTreatment,
+  outdatedComponents,
+  resolveMaxParallel,
+  type UpgradeScope,
+  upgradeScope,
+} from './planner/scope.js';

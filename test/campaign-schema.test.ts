@@ -10,7 +10,11 @@ type Edit = readonly [from: string, to: string];
 
 interface Rule {
   readonly rule: string;
-  readonly pass: { readonly edit: Edit; readonly get: (campaign: Campaign) => unknown; readonly expected: unknown };
+  readonly pass: {
+    readonly edit: Edit;
+    readonly get: (campaign: Campaign) => unknown;
+    readonly expected: unknown;
+  };
   readonly fail: {
     readonly edit: Edit;
     readonly path: readonly (string | number)[];
@@ -29,7 +33,11 @@ const strategy = (c: Campaign) => c.strategy;
 const rules: readonly Rule[] = [
   {
     rule: 'apiVersion is escalator/v1',
-    pass: { edit: ['apiVersion: escalator/v1', 'apiVersion: "escalator/v1"'], get: (c) => c.apiVersion, expected: 'escalator/v1' },
+    pass: {
+      edit: ['apiVersion: escalator/v1', 'apiVersion: "escalator/v1"'],
+      get: (c) => c.apiVersion,
+      expected: 'escalator/v1',
+    },
     fail: {
       edit: ['apiVersion: escalator/v1', 'apiVersion: v1'],
       path: ['apiVersion'],
@@ -40,7 +48,12 @@ const rules: readonly Rule[] = [
   {
     rule: 'kind is Campaign',
     pass: { edit: ['kind: Campaign', "kind: 'Campaign'"], get: (c) => c.kind, expected: 'Campaign' },
-    fail: { edit: ['kind: Campaign', 'kind: Inventory'], path: ['kind'], at: 'Inventory', message: 'expected "Campaign", got "Inventory"' },
+    fail: {
+      edit: ['kind: Campaign', 'kind: Inventory'],
+      path: ['kind'],
+      at: 'Inventory',
+      message: 'expected "Campaign", got "Inventory"',
+    },
   },
   {
     rule: 'metadata has a name',
@@ -54,7 +67,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'target is required',
-    pass: { edit: ['target:\n', 'target:\n'], get: (c) => Object.keys(c.target.software), expected: ['nova-compute', 'kernel'] },
+    pass: {
+      edit: ['target:\n', 'target:\n'],
+      get: (c) => Object.keys(c.target.software),
+      expected: ['nova-compute', 'kernel'],
+    },
     fail: {
       edit: ['target:\n  software: { nova-compute: 27.1.0, kernel: 6.1.0-21 }\n', ''],
       path: ['target'],
@@ -64,7 +81,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'target.software names at least one component',
-    pass: { edit: ['{ nova-compute: 27.1.0, kernel: 6.1.0-21 }', '{ kernel: 6.1.0-21 }'], get: (c) => c.target.software, expected: { kernel: '6.1.0-21' } },
+    pass: {
+      edit: ['{ nova-compute: 27.1.0, kernel: 6.1.0-21 }', '{ kernel: 6.1.0-21 }'],
+      get: (c) => c.target.software,
+      expected: { kernel: '6.1.0-21' },
+    },
     fail: {
       edit: ['{ nova-compute: 27.1.0, kernel: 6.1.0-21 }', '{}'],
       path: ['target', 'software'],
@@ -74,7 +95,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'target.software is a map',
-    pass: { edit: ['nova-compute: 27.1.0,', 'nova-compute: "27.1.0",'], get: (c) => c.target.software['nova-compute'], expected: '27.1.0' },
+    pass: {
+      edit: ['nova-compute: 27.1.0,', 'nova-compute: "27.1.0",'],
+      get: (c) => c.target.software['nova-compute'],
+      expected: '27.1.0',
+    },
     fail: {
       edit: ['{ nova-compute: 27.1.0, kernel: 6.1.0-21 }', '[kernel]'],
       path: ['target', 'software'],
@@ -84,7 +109,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'a target version must be a quoted string',
-    pass: { edit: ['kernel: 6.1.0-21', 'kernel: "6.1"'], get: (c) => c.target.software['kernel'], expected: '6.1' },
+    pass: {
+      edit: ['kernel: 6.1.0-21', 'kernel: "6.1"'],
+      get: (c) => c.target.software['kernel'],
+      expected: '6.1',
+    },
     fail: {
       edit: ['kernel: 6.1.0-21', 'kernel: 6.1'],
       path: ['target', 'software', 'kernel'],
@@ -94,7 +123,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'target has no unknown field',
-    pass: { edit: ['  software: {', '  software: {'], get: (c) => Object.keys(c.target), expected: ['software'] },
+    pass: {
+      edit: ['  software: {', '  software: {'],
+      get: (c) => Object.keys(c.target),
+      expected: ['software'],
+    },
     fail: {
       edit: ['  software: {', '  release: antelope\n  software: {'],
       path: ['target', 'release'],
@@ -105,9 +138,16 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'scope is an object',
-    pass: { edit: ['scope: { sites: [site-a], zones: [az2], roles: [compute], nodes: [cmp-1] }', 'scope: {}'], get: (c) => c.scope, expected: {} },
+    pass: {
+      edit: ['scope: { sites: [site-a], zones: [az2], roles: [compute], nodes: [cmp-1] }', 'scope: {}'],
+      get: (c) => c.scope,
+      expected: {},
+    },
     fail: {
-      edit: ['scope: { sites: [site-a], zones: [az2], roles: [compute], nodes: [cmp-1] }', 'scope: everything'],
+      edit: [
+        'scope: { sites: [site-a], zones: [az2], roles: [compute], nodes: [cmp-1] }',
+        'scope: everything',
+      ],
       path: ['scope'],
       at: 'everything',
       message: 'expected { sites, zones, roles, nodes }, got "everything"',
@@ -115,7 +155,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'scope.sites is a list of names',
-    pass: { edit: ['sites: [site-a]', 'sites: [site-a, site-b]'], get: (c) => c.scope.sites, expected: ['site-a', 'site-b'] },
+    pass: {
+      edit: ['sites: [site-a]', 'sites: [site-a, site-b]'],
+      get: (c) => c.scope.sites,
+      expected: ['site-a', 'site-b'],
+    },
     fail: {
       edit: ['sites: [site-a]', 'sites: site-a'],
       path: ['scope', 'sites'],
@@ -125,7 +169,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'scope.zones and scope.nodes hold names',
-    pass: { edit: ['nodes: [cmp-1]', 'nodes: [cmp-1, cmp-2]'], get: (c) => c.scope.nodes, expected: ['cmp-1', 'cmp-2'] },
+    pass: {
+      edit: ['nodes: [cmp-1]', 'nodes: [cmp-1, cmp-2]'],
+      get: (c) => c.scope.nodes,
+      expected: ['cmp-1', 'cmp-2'],
+    },
     fail: {
       edit: ['zones: [az2]', 'zones: [az2, ""]'],
       path: ['scope', 'zones', 1],
@@ -135,7 +183,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'scope.roles are node roles',
-    pass: { edit: ['roles: [compute]', 'roles: [compute, network]'], get: (c) => c.scope.roles, expected: ['compute', 'network'] },
+    pass: {
+      edit: ['roles: [compute]', 'roles: [compute, network]'],
+      get: (c) => c.scope.roles,
+      expected: ['compute', 'network'],
+    },
     fail: {
       edit: ['roles: [compute]', 'roles: [computes]'],
       path: ['scope', 'roles', 0],
@@ -145,7 +197,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'scope has no unknown field',
-    pass: { edit: ['{ sites:', '{ sites:'], get: (c) => Object.keys(c.scope), expected: ['sites', 'zones', 'roles', 'nodes'] },
+    pass: {
+      edit: ['{ sites:', '{ sites:'],
+      get: (c) => Object.keys(c.scope),
+      expected: ['sites', 'zones', 'roles', 'nodes'],
+    },
     fail: {
       edit: ['{ sites:', '{ site:'],
       path: ['scope', 'site'],
@@ -157,56 +213,110 @@ const rules: readonly Rule[] = [
   {
     rule: 'strategy.maxParallel is a positive integer',
     pass: { edit: maxParallel('1'), get: (c) => strategy(c).maxParallel, expected: 1 },
-    fail: { edit: maxParallel('0'), path: ['strategy', 'maxParallel'], at: 'maxParallel: |0', message: `${PARALLEL}, got 0` },
+    fail: {
+      edit: maxParallel('0'),
+      path: ['strategy', 'maxParallel'],
+      at: 'maxParallel: |0',
+      message: `${PARALLEL}, got 0`,
+    },
   },
   {
     rule: 'strategy.maxParallel is whole',
     pass: { edit: maxParallel('4.0'), get: (c) => strategy(c).maxParallel, expected: 4 },
-    fail: { edit: maxParallel('2.5'), path: ['strategy', 'maxParallel'], at: '2.5', message: `${PARALLEL}, got 2.5` },
+    fail: {
+      edit: maxParallel('2.5'),
+      path: ['strategy', 'maxParallel'],
+      at: '2.5',
+      message: `${PARALLEL}, got 2.5`,
+    },
   },
   {
     rule: 'strategy.maxParallel is a number or a percentage, not a word',
     pass: { edit: maxParallel('"10%"'), get: (c) => strategy(c).maxParallel, expected: '10%' },
-    fail: { edit: maxParallel('ten'), path: ['strategy', 'maxParallel'], at: 'ten', message: `${PARALLEL}, got "ten"` },
+    fail: {
+      edit: maxParallel('ten'),
+      path: ['strategy', 'maxParallel'],
+      at: 'ten',
+      message: `${PARALLEL}, got "ten"`,
+    },
   },
   {
     rule: 'strategy.maxParallel percentages may have decimals',
     pass: { edit: maxParallel('12.5%'), get: (c) => strategy(c).maxParallel, expected: '12.5%' },
-    fail: { edit: maxParallel('"0%"'), path: ['strategy', 'maxParallel'], at: '"0%"', message: `${PARALLEL}, got "0%"` },
+    fail: {
+      edit: maxParallel('"0%"'),
+      path: ['strategy', 'maxParallel'],
+      at: '"0%"',
+      message: `${PARALLEL}, got "0%"`,
+    },
   },
   {
     rule: 'strategy.maxParallel percentages are at most 100%',
     pass: { edit: maxParallel('100%'), get: (c) => strategy(c).maxParallel, expected: '100%' },
-    fail: { edit: maxParallel('101%'), path: ['strategy', 'maxParallel'], at: '101%', message: `${PARALLEL}, got "101%"` },
+    fail: {
+      edit: maxParallel('101%'),
+      path: ['strategy', 'maxParallel'],
+      at: '101%',
+      message: `${PARALLEL}, got "101%"`,
+    },
   },
   {
     rule: 'strategy.maxParallel percentages do not pass 100% by a fraction',
     pass: { edit: maxParallel('99.9%'), get: (c) => strategy(c).maxParallel, expected: '99.9%' },
-    fail: { edit: maxParallel('100.5%'), path: ['strategy', 'maxParallel'], at: '100.5%', message: `${PARALLEL}, got "100.5%"` },
+    fail: {
+      edit: maxParallel('100.5%'),
+      path: ['strategy', 'maxParallel'],
+      at: '100.5%',
+      message: `${PARALLEL}, got "100.5%"`,
+    },
   },
   {
     rule: 'strategy.maxParallel percentages have no space',
     pass: { edit: maxParallel('"1%"'), get: (c) => strategy(c).maxParallel, expected: '1%' },
-    fail: { edit: maxParallel('10 %'), path: ['strategy', 'maxParallel'], at: '10 %', message: `${PARALLEL}, got "10 %"` },
+    fail: {
+      edit: maxParallel('10 %'),
+      path: ['strategy', 'maxParallel'],
+      at: '10 %',
+      message: `${PARALLEL}, got "10 %"`,
+    },
   },
   {
     rule: 'strategy.maxParallel is not a boolean',
     pass: { edit: ['  maxParallel: 4\n', ''], get: (c) => strategy(c).maxParallel, expected: 1 },
-    fail: { edit: maxParallel('true'), path: ['strategy', 'maxParallel'], at: 'true', message: `${PARALLEL}, got true` },
+    fail: {
+      edit: maxParallel('true'),
+      path: ['strategy', 'maxParallel'],
+      at: 'true',
+      message: `${PARALLEL}, got true`,
+    },
   },
   {
     rule: 'strategy.canary is 1 or more',
     pass: { edit: ['canary: 1', 'canary: 4'], get: (c) => strategy(c).canary, expected: 4 },
-    fail: { edit: ['canary: 1', 'canary: 0'], path: ['strategy', 'canary'], at: 'canary: |0', message: 'expected a whole number, 1 or more, got 0' },
+    fail: {
+      edit: ['canary: 1', 'canary: 0'],
+      path: ['strategy', 'canary'],
+      at: 'canary: |0',
+      message: 'expected a whole number, 1 or more, got 0',
+    },
   },
   {
     rule: 'strategy.canary defaults to 1',
     pass: { edit: ['  canary: 1\n', ''], get: (c) => strategy(c).canary, expected: 1 },
-    fail: { edit: ['canary: 1', 'canary: one'], path: ['strategy', 'canary'], at: 'canary: |one', message: 'expected a whole number, 1 or more, got "one"' },
+    fail: {
+      edit: ['canary: 1', 'canary: one'],
+      path: ['strategy', 'canary'],
+      at: 'canary: |one',
+      message: 'expected a whole number, 1 or more, got "one"',
+    },
   },
   {
     rule: 'strategy.instanceAction is one of the four actions',
-    pass: { edit: ['instanceAction: live-migrate', 'instanceAction: stop-start'], get: (c) => strategy(c).instanceAction, expected: 'stop-start' },
+    pass: {
+      edit: ['instanceAction: live-migrate', 'instanceAction: stop-start'],
+      get: (c) => strategy(c).instanceAction,
+      expected: 'stop-start',
+    },
     fail: {
       edit: ['instanceAction: live-migrate', 'instanceAction: evacuate'],
       path: ['strategy', 'instanceAction'],
@@ -216,7 +326,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'strategy.siteOrder is sequential or parallel',
-    pass: { edit: ['siteOrder: sequential', 'siteOrder: parallel'], get: (c) => strategy(c).siteOrder, expected: 'parallel' },
+    pass: {
+      edit: ['siteOrder: sequential', 'siteOrder: parallel'],
+      get: (c) => strategy(c).siteOrder,
+      expected: 'parallel',
+    },
     fail: {
       edit: ['siteOrder: sequential', 'siteOrder: random'],
       path: ['strategy', 'siteOrder'],
@@ -226,7 +340,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'strategy.onFailure is pause, rollback or continue',
-    pass: { edit: ['onFailure: pause', 'onFailure: rollback'], get: (c) => strategy(c).onFailure, expected: 'rollback' },
+    pass: {
+      edit: ['onFailure: pause', 'onFailure: rollback'],
+      get: (c) => strategy(c).onFailure,
+      expected: 'rollback',
+    },
     fail: {
       edit: ['onFailure: pause', 'onFailure: retry'],
       path: ['strategy', 'onFailure'],
@@ -237,26 +355,58 @@ const rules: readonly Rule[] = [
   {
     rule: 'strategy.maxFailures is 0 or more',
     pass: { edit: ['maxFailures: 0', 'maxFailures: 3'], get: (c) => strategy(c).maxFailures, expected: 3 },
-    fail: { edit: ['maxFailures: 0', 'maxFailures: -1'], path: ['strategy', 'maxFailures'], at: 'maxFailures: |-1', message: 'expected a whole number, 0 or more, got -1' },
+    fail: {
+      edit: ['maxFailures: 0', 'maxFailures: -1'],
+      path: ['strategy', 'maxFailures'],
+      at: 'maxFailures: |-1',
+      message: 'expected a whole number, 0 or more, got -1',
+    },
   },
   {
     rule: 'strategy.maxFailures is whole',
     pass: { edit: ['  maxFailures: 0\n', ''], get: (c) => strategy(c).maxFailures, expected: 0 },
-    fail: { edit: ['maxFailures: 0', 'maxFailures: 0.5'], path: ['strategy', 'maxFailures'], at: '0.5', message: 'expected a whole number, 0 or more, got 0.5' },
+    fail: {
+      edit: ['maxFailures: 0', 'maxFailures: 0.5'],
+      path: ['strategy', 'maxFailures'],
+      at: '0.5',
+      message: 'expected a whole number, 0 or more, got 0.5',
+    },
   },
   {
     rule: 'strategy.finishBy is an ISO date-time',
-    pass: { edit: ['"2026-12-01T06:00:00Z"', '"2026-12-01T06:00:00.250+02:00"'], get: (c) => strategy(c).finishBy, expected: '2026-12-01T06:00:00.250+02:00' },
-    fail: { edit: ['"2026-12-01T06:00:00Z"', 'tomorrow'], path: ['strategy', 'finishBy'], at: 'tomorrow', message: `${DATETIME}, got "tomorrow"` },
+    pass: {
+      edit: ['"2026-12-01T06:00:00Z"', '"2026-12-01T06:00:00.250+02:00"'],
+      get: (c) => strategy(c).finishBy,
+      expected: '2026-12-01T06:00:00.250+02:00',
+    },
+    fail: {
+      edit: ['"2026-12-01T06:00:00Z"', 'tomorrow'],
+      path: ['strategy', 'finishBy'],
+      at: 'tomorrow',
+      message: `${DATETIME}, got "tomorrow"`,
+    },
   },
   {
     rule: 'strategy.finishBy has a time, not only a date',
-    pass: { edit: ['"2026-12-01T06:00:00Z"', '2026-12-01T06:00:00Z'], get: (c) => strategy(c).finishBy, expected: '2026-12-01T06:00:00Z' },
-    fail: { edit: ['"2026-12-01T06:00:00Z"', '2026-12-01'], path: ['strategy', 'finishBy'], at: '2026-12-01', message: `${DATETIME}, got "2026-12-01"` },
+    pass: {
+      edit: ['"2026-12-01T06:00:00Z"', '2026-12-01T06:00:00Z'],
+      get: (c) => strategy(c).finishBy,
+      expected: '2026-12-01T06:00:00Z',
+    },
+    fail: {
+      edit: ['"2026-12-01T06:00:00Z"', '2026-12-01'],
+      path: ['strategy', 'finishBy'],
+      at: '2026-12-01',
+      message: `${DATETIME}, got "2026-12-01"`,
+    },
   },
   {
     rule: 'strategy.finishBy has a time zone',
-    pass: { edit: ['  finishBy: "2026-12-01T06:00:00Z"\n', ''], get: (c) => strategy(c).finishBy, expected: undefined },
+    pass: {
+      edit: ['  finishBy: "2026-12-01T06:00:00Z"\n', ''],
+      get: (c) => strategy(c).finishBy,
+      expected: undefined,
+    },
     fail: {
       edit: ['"2026-12-01T06:00:00Z"', '"2026-12-01T06:00:00"'],
       path: ['strategy', 'finishBy'],
@@ -266,7 +416,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'strategy.finishBy is a real date',
-    pass: { edit: ['"2026-12-01T06:00:00Z"', '"2028-02-29T23:59:59Z"'], get: (c) => strategy(c).finishBy, expected: '2028-02-29T23:59:59Z' },
+    pass: {
+      edit: ['"2026-12-01T06:00:00Z"', '"2028-02-29T23:59:59Z"'],
+      get: (c) => strategy(c).finishBy,
+      expected: '2028-02-29T23:59:59Z',
+    },
     fail: {
       edit: ['"2026-12-01T06:00:00Z"', '"2026-02-30T06:00:00Z"'],
       path: ['strategy', 'finishBy'],
@@ -276,7 +430,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'strategy.approveAfterWaves is a list',
-    pass: { edit: ['approveAfterWaves: [0]', 'approveAfterWaves: [0, 2]'], get: (c) => strategy(c).approveAfterWaves, expected: [0, 2] },
+    pass: {
+      edit: ['approveAfterWaves: [0]', 'approveAfterWaves: [0, 2]'],
+      get: (c) => strategy(c).approveAfterWaves,
+      expected: [0, 2],
+    },
     fail: {
       edit: ['approveAfterWaves: [0]', 'approveAfterWaves: 0'],
       path: ['strategy', 'approveAfterWaves'],
@@ -286,7 +444,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'strategy has no unknown field',
-    pass: { edit: ['  approveAfterWaves: [0]\n', ''], get: (c) => strategy(c).approveAfterWaves, expected: [] },
+    pass: {
+      edit: ['  approveAfterWaves: [0]\n', ''],
+      get: (c) => strategy(c).approveAfterWaves,
+      expected: [],
+    },
     fail: {
       edit: ['maxParallel: 4', 'maxParalel: 4'],
       path: ['strategy', 'maxParalel'],
@@ -313,7 +475,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'components is a map of overrides',
-    pass: { edit: ['components:\n  kernel: { expectedSeconds: 600 }\n', ''], get: (c) => c.components, expected: {} },
+    pass: {
+      edit: ['components:\n  kernel: { expectedSeconds: 600 }\n', ''],
+      get: (c) => c.components,
+      expected: {},
+    },
     fail: {
       edit: ['components:\n  kernel: { expectedSeconds: 600 }\n', 'components: [kernel]\n'],
       path: ['components'],
@@ -323,7 +489,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'an override has no unknown field',
-    pass: { edit: ['{ expectedSeconds: 600 }', '{ expectedSeconds: 900 }'], get: (c) => c.components['kernel'], expected: { expectedSeconds: 900 } },
+    pass: {
+      edit: ['{ expectedSeconds: 600 }', '{ expectedSeconds: 900 }'],
+      get: (c) => c.components['kernel'],
+      expected: { expectedSeconds: 900 },
+    },
     fail: {
       edit: ['{ expectedSeconds: 600 }', '{ expectedSecs: 600 }'],
       path: ['components', 'kernel', 'expectedSecs'],
@@ -336,7 +506,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'an override disruption is one of none, service-restart, evacuate, reboot',
-    pass: { edit: ['{ expectedSeconds: 600 }', '{ disruption: evacuate }'], get: (c) => c.components['kernel']?.disruption, expected: 'evacuate' },
+    pass: {
+      edit: ['{ expectedSeconds: 600 }', '{ disruption: evacuate }'],
+      get: (c) => c.components['kernel']?.disruption,
+      expected: 'evacuate',
+    },
     fail: {
       edit: ['{ expectedSeconds: 600 }', '{ disruption: restart }'],
       path: ['components', 'kernel', 'disruption'],
@@ -346,7 +520,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'an override expectedSeconds is at most a year',
-    pass: { edit: ['{ expectedSeconds: 600 }', '{ expectedSeconds: 0 }'], get: (c) => c.components['kernel']?.expectedSeconds, expected: 0 },
+    pass: {
+      edit: ['{ expectedSeconds: 600 }', '{ expectedSeconds: 0 }'],
+      get: (c) => c.components['kernel']?.expectedSeconds,
+      expected: 0,
+    },
     fail: {
       edit: ['{ expectedSeconds: 600 }', '{ expectedSeconds: 99999999 }'],
       path: ['components', 'kernel', 'expectedSeconds'],
@@ -356,7 +534,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'an override roles list is not empty',
-    pass: { edit: ['{ expectedSeconds: 600 }', '{ roles: [compute] }'], get: (c) => c.components['kernel']?.roles, expected: ['compute'] },
+    pass: {
+      edit: ['{ expectedSeconds: 600 }', '{ roles: [compute] }'],
+      get: (c) => c.components['kernel']?.roles,
+      expected: ['compute'],
+    },
     fail: {
       edit: ['{ expectedSeconds: 600 }', '{ roles: [] }'],
       path: ['components', 'kernel', 'roles'],
@@ -366,7 +548,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'an override rolling is a boolean',
-    pass: { edit: ['{ expectedSeconds: 600 }', '{ rolling: false }'], get: (c) => c.components['kernel']?.rolling, expected: false },
+    pass: {
+      edit: ['{ expectedSeconds: 600 }', '{ rolling: false }'],
+      get: (c) => c.components['kernel']?.rolling,
+      expected: false,
+    },
     fail: {
       edit: ['{ expectedSeconds: 600 }', '{ rolling: "no" }'],
       path: ['components', 'kernel', 'rolling'],
@@ -390,7 +576,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'the document has no unknown field',
-    pass: { edit: ['components:', 'components:'], get: (c) => Object.keys(c.components), expected: ['kernel'] },
+    pass: {
+      edit: ['components:', 'components:'],
+      get: (c) => Object.keys(c.components),
+      expected: ['kernel'],
+    },
     fail: {
       edit: ['components:', 'component:'],
       path: ['component'],
@@ -516,7 +706,9 @@ describe('Campaign defaults', () => {
   });
 
   it('fills in the strategy fields left out of a partial strategy', () => {
-    const campaign = parseCampaign(JSON.stringify({ ...minimalCampaign(), strategy: { maxParallel: '25%', canary: 2 } }));
+    const campaign = parseCampaign(
+      JSON.stringify({ ...minimalCampaign(), strategy: { maxParallel: '25%', canary: 2 } }),
+    );
     expect(campaign.strategy).toEqual({
       maxParallel: '25%',
       canary: 2,
@@ -530,7 +722,10 @@ describe('Campaign defaults', () => {
 
   it('keeps an override as given (the catalog merges it later)', () => {
     const campaign = parseCampaign(
-      JSON.stringify({ ...minimalCampaign(), components: { kernel: { disruption: 'evacuate', rolling: false } } }),
+      JSON.stringify({
+        ...minimalCampaign(),
+        components: { kernel: { disruption: 'evacuate', rolling: false } },
+      }),
     );
     expect(campaign.components).toEqual({ kernel: { disruption: 'evacuate', rolling: false } });
   });
@@ -538,7 +733,11 @@ describe('Campaign defaults', () => {
 
 describe('Campaign from JSON text', () => {
   it('positions a nested field of pretty JSON', () => {
-    const text = JSON.stringify({ ...minimalCampaign(), strategy: { canary: 1, maxParallel: 'ten' } }, null, 2);
+    const text = JSON.stringify(
+      { ...minimalCampaign(), strategy: { canary: 1, maxParallel: 'ten' } },
+      null,
+      2,
+    );
     const error = documentError(() => parseCampaign(text, { file: 'campaign.json' }));
     expect(error.issues).toEqual([
       {
@@ -582,7 +781,7 @@ describe('Campaign from JSON text', () => {
       '"target":{"software":{"kernel":"1"}},"strategy":{"approveAfterWaves":[[1],{"a":[2]}],"canary":-3}}';
     const error = documentError(() => parseCampaign(text));
     const canary = error.issues.find((i) => i.path.join('.') === 'strategy.canary');
-    expect(canary).toMatchObject({ line: 1, ...positionOf(text, '-3') });
+    expect(canary).toMatchObject(positionOf(text, '-3'));
   });
 
   it('gives a JSON syntax error a line and column', () => {

@@ -73,7 +73,9 @@ describe('the built-in catalog', () => {
     for (const [name, component] of Object.entries(catalog))
       for (const dep of component.dependsOn) {
         expect(catalog[dep], `${name} depends on unknown ${dep}`).toBeDefined();
-        expect(depths.get(dep) ?? Number.NaN, `${dep} before ${name}`).toBeLessThan(depths.get(name) ?? Number.NaN);
+        expect(depths.get(dep) ?? Number.NaN, `${dep} before ${name}`).toBeLessThan(
+          depths.get(name) ?? Number.NaN,
+        );
       }
   });
 
@@ -108,7 +110,12 @@ describe('the built-in catalog', () => {
 
   it('fills in the defaults of entries that leave them out', () => {
     expect(BUILTIN_CATALOG['kernel']?.dependsOn).toBeUndefined();
-    expect(catalog['kernel']).toMatchObject({ dependsOn: [], rolling: true, controlPlane: false, services: [] });
+    expect(catalog['kernel']).toMatchObject({
+      dependsOn: [],
+      rolling: true,
+      controlPlane: false,
+      services: [],
+    });
     expect(catalog['qemu']?.services).toEqual([]);
   });
 
@@ -131,7 +138,10 @@ describe('overrides', () => {
 
   it('replace a list or object field as a whole', () => {
     const catalog = resolveCatalog({
-      'nova-compute': { dependsOn: ['nova-conductor'], backup: { files: ['/etc/nova/nova.conf'], databases: [] } },
+      'nova-compute': {
+        dependsOn: ['nova-conductor'],
+        backup: { files: ['/etc/nova/nova.conf'], databases: [] },
+      },
     });
     expect(catalog['nova-compute']?.dependsOn).toEqual(['nova-conductor']);
     expect(catalog['nova-compute']?.backup).toEqual({ files: ['/etc/nova/nova.conf'], databases: [] });
@@ -139,7 +149,9 @@ describe('overrides', () => {
   });
 
   it('ignore fields given as undefined', () => {
-    const catalog = resolveCatalog({ kernel: { expectedSeconds: undefined, rolling: false } as ComponentOverride });
+    const catalog = resolveCatalog({
+      kernel: { expectedSeconds: undefined, rolling: false } as ComponentOverride,
+    });
     expect(catalog['kernel']?.expectedSeconds).toBe(420);
     expect(catalog['kernel']?.rolling).toBe(false);
   });
@@ -188,7 +200,9 @@ describe('overrides', () => {
   });
 
   it('refuse an invalid value in an override of a built-in component, without the new-component hint', () => {
-    const error = thrown(() => resolveCatalog({ kernel: { disruption: 'explode' } as unknown as ComponentOverride }));
+    const error = thrown(() =>
+      resolveCatalog({ kernel: { disruption: 'explode' } as unknown as ComponentOverride }),
+    );
     expect((error as DocumentError).issues).toEqual([
       {
         code: 'catalog-entry',
@@ -199,7 +213,9 @@ describe('overrides', () => {
   });
 
   it('refuse a dependency on an unknown component, with a suggestion', () => {
-    const error = thrown(() => resolveCatalog({ qemu: { dependsOn: ['libvirtd'] } }, 'campaign.yaml components'));
+    const error = thrown(() =>
+      resolveCatalog({ qemu: { dependsOn: ['libvirtd'] } }, 'campaign.yaml components'),
+    );
     expect(error).toBeInstanceOf(DocumentError);
     expect((error as DocumentError).file).toBe('campaign.yaml components');
     expect((error as DocumentError).issues).toEqual([
@@ -212,10 +228,16 @@ describe('overrides', () => {
   });
 
   it('refuse names that would collide with Object.prototype, and leave it untouched', () => {
-    const error = thrown(() => resolveCatalog({ constructor: fresh(), kernel: { dependsOn: ['__proto__'] } }));
+    const error = thrown(() =>
+      resolveCatalog({ constructor: fresh(), kernel: { dependsOn: ['__proto__'] } }),
+    );
     expect((error as DocumentError).issues).toEqual([
       { code: 'catalog-entry', path: ['constructor'], message: '"constructor" cannot be a component name' },
-      { code: 'unknown-reference', path: ['kernel', 'dependsOn', 0], message: 'unknown component "__proto__"' },
+      {
+        code: 'unknown-reference',
+        path: ['kernel', 'dependsOn', 0],
+        message: 'unknown component "__proto__"',
+      },
     ]);
     expect(Object.keys(Object.prototype)).toEqual([]);
     expect(({} as Record<string, unknown>)['kernel']).toBeUndefined();

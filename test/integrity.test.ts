@@ -80,14 +80,20 @@ describe('Inventory: unique names', () => {
       change: (i: InventoryInput) => {
         i.instances?.push(vm('vm-1', 'cmp-2'));
       },
-      issue: { path: ['instances', 1, 'name'], message: 'instance "vm-1" is already declared at instances[0]' },
+      issue: {
+        path: ['instances', 1, 'name'],
+        message: 'instance "vm-1" is already declared at instances[0]',
+      },
     },
     {
       what: 'clusters',
       change: (i: InventoryInput) => {
         i.clusters?.push({ name: 'galera', members: ['ctl-2'], minAvailable: 1 });
       },
-      issue: { path: ['clusters', 1, 'name'], message: 'cluster "galera" is already declared at clusters[0]' },
+      issue: {
+        path: ['clusters', 1, 'name'],
+        message: 'cluster "galera" is already declared at clusters[0]',
+      },
     },
     {
       what: 'server groups',
@@ -98,7 +104,10 @@ describe('Inventory: unique names', () => {
           { name: 'sg', policy: 'affinity' },
         ];
       },
-      issue: { path: ['serverGroups', 2, 'name'], message: 'server group "sg" is already declared at serverGroups[0]' },
+      issue: {
+        path: ['serverGroups', 2, 'name'],
+        message: 'server group "sg" is already declared at serverGroups[0]',
+      },
     },
     {
       what: 'VNFs',
@@ -141,7 +150,11 @@ describe('Inventory: sites', () => {
       node(i, 'cmp-2').site = 'site-b';
     });
     expect(issues).toEqual([
-      { code: 'unknown-reference', path: ['nodes', 3, 'site'], message: 'unknown site "site-b"; did you mean "site-a"?' },
+      {
+        code: 'unknown-reference',
+        path: ['nodes', 3, 'site'],
+        message: 'unknown site "site-b"; did you mean "site-a"?',
+      },
     ]);
   });
 
@@ -165,7 +178,11 @@ describe('Inventory: sites', () => {
       delete node(i, 'ctl-2').site;
     });
     expect(issues).toEqual([
-      { code: 'missing-site', path: ['nodes', 1], message: 'node "ctl-2" needs a site: the inventory declares several' },
+      {
+        code: 'missing-site',
+        path: ['nodes', 1],
+        message: 'node "ctl-2" needs a site: the inventory declares several',
+      },
     ]);
   });
 
@@ -192,13 +209,17 @@ describe('Inventory: compute capacity', () => {
   });
 
   it('does not require a capacity of other nodes', () => {
-    expect(inventoryIssues((i) => i.nodes.push({ name: 'net-1', roles: ['network', 'storage'] }))).toEqual([]);
+    expect(inventoryIssues((i) => i.nodes.push({ name: 'net-1', roles: ['network', 'storage'] }))).toEqual(
+      [],
+    );
   });
 });
 
 describe('Inventory: clusters', () => {
   it('reports an unknown member, with a suggestion', () => {
-    const issues = inventoryIssues((i) => (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl1'], minAvailable: 1 }]));
+    const issues = inventoryIssues(
+      (i) => (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl1'], minAvailable: 1 }]),
+    );
     expect(issues).toEqual([
       {
         code: 'unknown-reference',
@@ -209,12 +230,16 @@ describe('Inventory: clusters', () => {
   });
 
   it('gives no suggestion for a name far from every node', () => {
-    const issues = inventoryIssues((i) => (i.clusters = [{ name: 'g', members: ['ctl-1', 'storage-node-9'], minAvailable: 1 }]));
+    const issues = inventoryIssues(
+      (i) => (i.clusters = [{ name: 'g', members: ['ctl-1', 'storage-node-9'], minAvailable: 1 }]),
+    );
     expect(issues.map((x) => x.message)).toEqual(['unknown node "storage-node-9"']);
   });
 
   it('reports a member listed twice, and does not count it twice', () => {
-    const issues = inventoryIssues((i) => (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl-1'], minAvailable: 2 }]));
+    const issues = inventoryIssues(
+      (i) => (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl-1'], minAvailable: 2 }]),
+    );
     expect(issues).toEqual([
       { code: 'duplicate-name', path: ['clusters', 0, 'members', 1], message: '"ctl-1" is listed twice' },
       {
@@ -242,17 +267,24 @@ describe('Inventory: clusters', () => {
     const issues = inventoryIssues((i) => {
       i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl-2'], minAvailable: 1, primary: 'ctl-3' }];
     });
-    expect(issues.map((x) => x.message)).toEqual(['primary "ctl-3" is not a member of cluster "galera"; did you mean "ctl-1"?']);
+    expect(issues.map((x) => x.message)).toEqual([
+      'primary "ctl-3" is not a member of cluster "galera"; did you mean "ctl-1"?',
+    ]);
   });
 
   it('accepts a primary that is a member', () => {
     expect(
-      inventoryIssues((i) => (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl-2'], minAvailable: 1, primary: 'ctl-2' }])),
+      inventoryIssues(
+        (i) =>
+          (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl-2'], minAvailable: 1, primary: 'ctl-2' }]),
+      ),
     ).toEqual([]);
   });
 
   it('reports a minAvailable larger than the members', () => {
-    const issues = inventoryIssues((i) => (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl-2'], minAvailable: 3 }]));
+    const issues = inventoryIssues(
+      (i) => (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl-2'], minAvailable: 3 }]),
+    );
     expect(issues).toEqual([
       {
         code: 'too-large',
@@ -263,7 +295,11 @@ describe('Inventory: clusters', () => {
   });
 
   it('accepts a minAvailable equal to the members', () => {
-    expect(inventoryIssues((i) => (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl-2'], minAvailable: 2 }]))).toEqual([]);
+    expect(
+      inventoryIssues(
+        (i) => (i.clusters = [{ name: 'galera', members: ['ctl-1', 'ctl-2'], minAvailable: 2 }]),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -271,7 +307,11 @@ describe('Inventory: instances', () => {
   it('reports an instance on an unknown host, with a suggestion', () => {
     const issues = inventoryIssues((i) => (i.instances = [vm('vm-1', 'cmp1')]));
     expect(issues).toEqual([
-      { code: 'unknown-reference', path: ['instances', 0, 'host'], message: 'unknown node "cmp1"; did you mean "cmp-1"?' },
+      {
+        code: 'unknown-reference',
+        path: ['instances', 0, 'host'],
+        message: 'unknown node "cmp1"; did you mean "cmp-1"?',
+      },
     ]);
   });
 
@@ -315,7 +355,11 @@ describe('Inventory: instances', () => {
       i.instances = [vm('vm-1', 'cmp-1', { vnf: 'vnf-b' })];
     });
     expect(issues).toEqual([
-      { code: 'unknown-reference', path: ['instances', 0, 'vnf'], message: 'unknown VNF "vnf-b"; did you mean "vnf-a"?' },
+      {
+        code: 'unknown-reference',
+        path: ['instances', 0, 'vnf'],
+        message: 'unknown VNF "vnf-b"; did you mean "vnf-a"?',
+      },
     ]);
   });
 
@@ -330,7 +374,10 @@ describe('Inventory: instances', () => {
 });
 
 describe('Inventory: server group policies', () => {
-  const withGroup = (policy: 'anti-affinity' | 'affinity' | 'soft-anti-affinity' | 'soft-affinity', hosts: string[]) =>
+  const withGroup = (
+    policy: 'anti-affinity' | 'affinity' | 'soft-anti-affinity' | 'soft-affinity',
+    hosts: string[],
+  ) =>
     inventoryIssues((i) => {
       i.serverGroups = [{ name: 'sg-a', policy }];
       i.instances = hosts.map((host, n) => vm(`vm-${n + 1}`, host, { serverGroup: 'sg-a' }));
@@ -375,18 +422,31 @@ describe('Inventory: server group policies', () => {
 
 describe('Inventory: capacity', () => {
   // Each compute has 16 vCPUs, 65536 MiB and 500 GiB; the default overcommit is cpu 4, memory 1, disk 1.
-  const load = (resources: { vcpus: number; memoryMiB: number; diskGiB: number }[], overcommit?: InventoryInput['overcommit']) =>
+  const load = (
+    resources: { vcpus: number; memoryMiB: number; diskGiB: number }[],
+    overcommit?: InventoryInput['overcommit'],
+  ) =>
     inventoryIssues((i) => {
       i.instances = resources.map((r, n) => vm(`vm-${n}`, 'cmp-1', { resources: r }));
       if (overcommit) i.overcommit = overcommit;
     });
 
   it('allows vCPUs up to capacity × cpu overcommit', () => {
-    expect(load([{ vcpus: 32, memoryMiB: 1, diskGiB: 1 }, { vcpus: 32, memoryMiB: 1, diskGiB: 1 }])).toEqual([]);
+    expect(
+      load([
+        { vcpus: 32, memoryMiB: 1, diskGiB: 1 },
+        { vcpus: 32, memoryMiB: 1, diskGiB: 1 },
+      ]),
+    ).toEqual([]);
   });
 
   it('reports vCPUs beyond capacity × cpu overcommit, summed over the instances', () => {
-    expect(load([{ vcpus: 32, memoryMiB: 1, diskGiB: 1 }, { vcpus: 33, memoryMiB: 1, diskGiB: 1 }])).toEqual([
+    expect(
+      load([
+        { vcpus: 32, memoryMiB: 1, diskGiB: 1 },
+        { vcpus: 33, memoryMiB: 1, diskGiB: 1 },
+      ]),
+    ).toEqual([
       {
         code: 'over-capacity',
         path: ['nodes', 2, 'capacity', 'vcpus'],
@@ -417,7 +477,12 @@ describe('Inventory: capacity', () => {
   });
 
   it('reports disk beyond capacity × disk overcommit', () => {
-    expect(load([{ vcpus: 1, memoryMiB: 1, diskGiB: 300 }, { vcpus: 1, memoryMiB: 1, diskGiB: 201 }])).toEqual([
+    expect(
+      load([
+        { vcpus: 1, memoryMiB: 1, diskGiB: 300 },
+        { vcpus: 1, memoryMiB: 1, diskGiB: 201 },
+      ]),
+    ).toEqual([
       {
         code: 'over-capacity',
         path: ['nodes', 2, 'capacity', 'diskGiB'],
@@ -453,7 +518,9 @@ describe('Inventory: VNFs', () => {
 
   it('counts a VNF without instances as having none', () => {
     const issues = inventoryIssues((i) => (i.vnfs = [{ name: 'vnf-empty', minAvailable: 1 }]));
-    expect(issues.map((x) => x.message)).toEqual(['minAvailable 1 is more than the 0 instances of VNF "vnf-empty"']);
+    expect(issues.map((x) => x.message)).toEqual([
+      'minAvailable 1 is more than the 0 instances of VNF "vnf-empty"',
+    ]);
   });
 
   it('accepts a minAvailable equal to the instances', () => {
@@ -525,7 +592,8 @@ describe('Campaign: components and targets', () => {
       {
         code: 'unknown-component',
         path: ['target', 'software', 'nova-comptue'],
-        message: 'unknown component "nova-comptue"; did you mean "nova-compute"?; describe it under components:',
+        message:
+          'unknown component "nova-comptue"; did you mean "nova-compute"?; describe it under components:',
       },
     ]);
   });
@@ -542,7 +610,9 @@ describe('Campaign: components and targets', () => {
   it('accepts a target component that the campaign describes', () => {
     const issues = campaignIssues((c) => {
       c.target = { software: { 'my-agent': '2.0' } };
-      c.components = { 'my-agent': { roles: ['compute'], disruption: 'service-restart', expectedSeconds: 30 } };
+      c.components = {
+        'my-agent': { roles: ['compute'], disruption: 'service-restart', expectedSeconds: 30 },
+      };
     });
     expect(issues).toEqual([]);
   });
@@ -629,9 +699,15 @@ components:
 
 describe('Campaign against the inventory', () => {
   it('reports a target component that no node has', () => {
-    const issues = againstInventory((c) => (c.target = { software: { 'nova-compute': '27.1.0', 'cinder-volume': '22.1.0' } }));
+    const issues = againstInventory(
+      (c) => (c.target = { software: { 'nova-compute': '27.1.0', 'cinder-volume': '22.1.0' } }),
+    );
     expect(issues).toEqual([
-      { code: 'not-installed', path: ['target', 'software', 'cinder-volume'], message: 'no node has "cinder-volume"' },
+      {
+        code: 'not-installed',
+        path: ['target', 'software', 'cinder-volume'],
+        message: 'no node has "cinder-volume"',
+      },
     ]);
   });
 
@@ -642,11 +718,15 @@ describe('Campaign against the inventory', () => {
         for (const name of ['cmp-1', 'cmp-2']) node(i, name).software = { nova_compute: '26.2.2' };
       },
     );
-    expect(issues.map((x) => x.message)).toEqual(['no node has "nova-compute"; did you mean "nova_compute"?']);
+    expect(issues.map((x) => x.message)).toEqual([
+      'no node has "nova-compute"; did you mean "nova_compute"?',
+    ]);
   });
 
   it('accepts targets installed on some node', () => {
-    expect(againstInventory((c) => (c.target = { software: { keystone: '23.0.0', kernel: '6.1.0-21' } }))).toEqual([]);
+    expect(
+      againstInventory((c) => (c.target = { software: { keystone: '23.0.0', kernel: '6.1.0-21' } })),
+    ).toEqual([]);
   });
 
   it('reports an unknown scope site, with a suggestion', () => {
@@ -658,12 +738,21 @@ describe('Campaign against the inventory', () => {
       },
     );
     expect(issues).toEqual([
-      { code: 'unknown-reference', path: ['scope', 'sites', 1], message: 'unknown site "site-c"; did you mean "site-a"?' },
+      {
+        code: 'unknown-reference',
+        path: ['scope', 'sites', 1],
+        message: 'unknown site "site-c"; did you mean "site-a"?',
+      },
     ]);
   });
 
   it('knows sites named only on nodes', () => {
-    expect(againstInventory((c) => (c.scope = { sites: ['dc-2'] }), (i) => (node(i, 'cmp-2').site = 'dc-2'))).toEqual([]);
+    expect(
+      againstInventory(
+        (c) => (c.scope = { sites: ['dc-2'] }),
+        (i) => (node(i, 'cmp-2').site = 'dc-2'),
+      ),
+    ).toEqual([]);
   });
 
   it('reports an unknown scope zone, with a suggestion', () => {
@@ -675,23 +764,38 @@ describe('Campaign against the inventory', () => {
       },
     );
     expect(issues).toEqual([
-      { code: 'unknown-reference', path: ['scope', 'zones', 0], message: 'unknown zone "az3"; did you mean "az1"?' },
+      {
+        code: 'unknown-reference',
+        path: ['scope', 'zones', 0],
+        message: 'unknown zone "az3"; did you mean "az1"?',
+      },
     ]);
   });
 
   it('accepts a known scope zone', () => {
-    expect(againstInventory((c) => (c.scope = { zones: ['az2'] }), (i) => (node(i, 'cmp-2').zone = 'az2'))).toEqual([]);
+    expect(
+      againstInventory(
+        (c) => (c.scope = { zones: ['az2'] }),
+        (i) => (node(i, 'cmp-2').zone = 'az2'),
+      ),
+    ).toEqual([]);
   });
 
   it('reports an unknown scope node, with a suggestion', () => {
     const issues = againstInventory((c) => (c.scope = { nodes: ['cmp-1', 'cmp-9'] }));
     expect(issues).toEqual([
-      { code: 'unknown-reference', path: ['scope', 'nodes', 1], message: 'unknown node "cmp-9"; did you mean "cmp-1"?' },
+      {
+        code: 'unknown-reference',
+        path: ['scope', 'nodes', 1],
+        message: 'unknown node "cmp-9"; did you mean "cmp-1"?',
+      },
     ]);
   });
 
   it('accepts known scope nodes and any roles', () => {
-    expect(againstInventory((c) => (c.scope = { nodes: ['cmp-1', 'cmp-2'], roles: ['storage'] }))).toEqual([]);
+    expect(againstInventory((c) => (c.scope = { nodes: ['cmp-1', 'cmp-2'], roles: ['storage'] }))).toEqual(
+      [],
+    );
   });
 
   it('runs through parseCampaign when given the inventory, positioned in the campaign text', () => {

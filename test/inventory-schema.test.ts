@@ -4,7 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Inventory, parseInventory } from '../src/index.js';
-import { documentError, edit, FULL_INVENTORY_YAML, minimalInventory, positionOf } from './support/documents.js';
+import {
+  documentError,
+  edit,
+  FULL_INVENTORY_YAML,
+  minimalInventory,
+  positionOf,
+} from './support/documents.js';
 
 /** A change to {@link FULL_INVENTORY_YAML}: replace the one occurrence of `from` by `to`. */
 type Edit = readonly [from: string, to: string];
@@ -12,7 +18,11 @@ type Edit = readonly [from: string, to: string];
 interface Rule {
   readonly rule: string;
   /** An edit that stays valid, and what the parsed inventory then holds. */
-  readonly pass: { readonly edit: Edit; readonly get: (inventory: Inventory) => unknown; readonly expected: unknown };
+  readonly pass: {
+    readonly edit: Edit;
+    readonly get: (inventory: Inventory) => unknown;
+    readonly expected: unknown;
+  };
   /** An edit that breaks the rule, and the one issue it must give. */
   readonly fail: {
     readonly edit: Edit;
@@ -35,7 +45,11 @@ const cmp = (inventory: Inventory) => inventory.nodes[1];
 const rules: readonly Rule[] = [
   {
     rule: 'apiVersion is escalator/v1',
-    pass: { edit: ['apiVersion: escalator/v1', "apiVersion: 'escalator/v1'"], get: (i) => i.apiVersion, expected: 'escalator/v1' },
+    pass: {
+      edit: ['apiVersion: escalator/v1', "apiVersion: 'escalator/v1'"],
+      get: (i) => i.apiVersion,
+      expected: 'escalator/v1',
+    },
     fail: {
       edit: ['apiVersion: escalator/v1', 'apiVersion: escalator/v2'],
       path: ['apiVersion'],
@@ -46,7 +60,12 @@ const rules: readonly Rule[] = [
   {
     rule: 'kind is Inventory',
     pass: { edit: ['kind: Inventory', 'kind: "Inventory"'], get: (i) => i.kind, expected: 'Inventory' },
-    fail: { edit: ['kind: Inventory', 'kind: Campaign'], path: ['kind'], at: 'Campaign', message: 'expected "Inventory", got "Campaign"' },
+    fail: {
+      edit: ['kind: Inventory', 'kind: Campaign'],
+      path: ['kind'],
+      at: 'Campaign',
+      message: 'expected "Inventory", got "Campaign"',
+    },
   },
   {
     rule: 'metadata is an object',
@@ -65,16 +84,30 @@ const rules: readonly Rule[] = [
   {
     rule: 'metadata.name is a non-empty string',
     pass: { edit: ['  name: lab-1', '  name: l'], get: (i) => i.metadata.name, expected: 'l' },
-    fail: { edit: ['  name: lab-1', '  name: ""'], path: ['metadata', 'name'], at: '""', message: `${NAME}, got ""` },
+    fail: {
+      edit: ['  name: lab-1', '  name: ""'],
+      path: ['metadata', 'name'],
+      at: '""',
+      message: `${NAME}, got ""`,
+    },
   },
   {
     rule: 'a name is a string, not a number',
     pass: { edit: ['  name: lab-1', '  name: "42"'], get: (i) => i.metadata.name, expected: '42' },
-    fail: { edit: ['  name: lab-1', '  name: 42'], path: ['metadata', 'name'], at: '42', message: `${NAME}, got 42` },
+    fail: {
+      edit: ['  name: lab-1', '  name: 42'],
+      path: ['metadata', 'name'],
+      at: '42',
+      message: `${NAME}, got 42`,
+    },
   },
   {
     rule: 'a name has at most 253 characters',
-    pass: { edit: ['  name: lab-1', `  name: ${'n'.repeat(253)}`], get: (i) => i.metadata.name.length, expected: 253 },
+    pass: {
+      edit: ['  name: lab-1', `  name: ${'n'.repeat(253)}`],
+      get: (i) => i.metadata.name.length,
+      expected: 253,
+    },
     fail: {
       edit: ['  name: lab-1', `  name: ${'n'.repeat(254)}`],
       path: ['metadata', 'name'],
@@ -84,7 +117,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'metadata.labels values are strings',
-    pass: { edit: ['{ owner: nfv-team }', '{ owner: "7" }'], get: (i) => i.metadata.labels, expected: { owner: '7' } },
+    pass: {
+      edit: ['{ owner: nfv-team }', '{ owner: "7" }'],
+      get: (i) => i.metadata.labels,
+      expected: { owner: '7' },
+    },
     fail: {
       edit: ['{ owner: nfv-team }', '{ owner: 7 }'],
       path: ['metadata', 'labels', 'owner'],
@@ -94,7 +131,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'metadata has no unknown field',
-    pass: { edit: ['  labels: {', '  labels: {'], get: (i) => Object.keys(i.metadata), expected: ['name', 'labels'] },
+    pass: {
+      edit: ['  labels: {', '  labels: {'],
+      get: (i) => Object.keys(i.metadata),
+      expected: ['name', 'labels'],
+    },
     fail: {
       edit: ['  labels: {', '  label: {'],
       path: ['metadata', 'label'],
@@ -118,7 +159,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'sites is a list',
-    pass: { edit: ['  - name: site-a', '  - name: site-a'], get: (i) => i.sites.map((s) => s.name), expected: ['site-a'] },
+    pass: {
+      edit: ['  - name: site-a', '  - name: site-a'],
+      get: (i) => i.sites.map((s) => s.name),
+      expected: ['site-a'],
+    },
     fail: {
       edit: ['sites:\n  - name: site-a\n    sharedServices: [keystone]', 'sites: { name: site-a }'],
       path: ['sites'],
@@ -128,7 +173,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'a site has a name',
-    pass: { edit: ['  - name: site-a\n', '  - name: site-a\n'], get: (i) => i.sites[0]?.name, expected: 'site-a' },
+    pass: {
+      edit: ['  - name: site-a\n', '  - name: site-a\n'],
+      get: (i) => i.sites[0]?.name,
+      expected: 'site-a',
+    },
     fail: {
       edit: ['  - name: site-a\n    sharedServices', '  - sharedServices'],
       path: ['sites', 0, 'name'],
@@ -138,7 +187,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'site.sharedServices is a list of names',
-    pass: { edit: ['[keystone]', '[keystone, glance]'], get: (i) => i.sites[0]?.sharedServices, expected: ['keystone', 'glance'] },
+    pass: {
+      edit: ['[keystone]', '[keystone, glance]'],
+      get: (i) => i.sites[0]?.sharedServices,
+      expected: ['keystone', 'glance'],
+    },
     fail: {
       edit: ['sharedServices: [keystone]', 'sharedServices: glance'],
       path: ['sites', 0, 'sharedServices'],
@@ -148,13 +201,18 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'a site has no unknown field',
-    pass: { edit: ['sharedServices:', 'sharedServices:'], get: (i) => Object.keys(i.sites[0] ?? {}), expected: ['name', 'sharedServices'] },
+    pass: {
+      edit: ['sharedServices:', 'sharedServices:'],
+      get: (i) => Object.keys(i.sites[0] ?? {}),
+      expected: ['name', 'sharedServices'],
+    },
     fail: {
       edit: ['sharedServices:', 'sharedService:'],
       path: ['sites', 0, 'sharedService'],
       at: 'sharedService:',
       code: 'unknown-field',
-      message: 'unknown field "sharedService"; did you mean "sharedServices"? (known fields: name, sharedServices)',
+      message:
+        'unknown field "sharedService"; did you mean "sharedServices"? (known fields: name, sharedServices)',
     },
   },
   {
@@ -179,7 +237,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'node.roles is a list',
-    pass: { edit: ['roles: [controller]', 'roles: [controller, network]'], get: (i) => i.nodes[0]?.roles, expected: ['controller', 'network'] },
+    pass: {
+      edit: ['roles: [controller]', 'roles: [controller, network]'],
+      get: (i) => i.nodes[0]?.roles,
+      expected: ['controller', 'network'],
+    },
     fail: {
       edit: ['roles: [controller]', 'roles: controller'],
       path: ['nodes', 0, 'roles'],
@@ -194,11 +256,20 @@ const rules: readonly Rule[] = [
       get: (i) => i.nodes[0]?.roles.length,
       expected: 3,
     },
-    fail: { edit: ['roles: [controller]', 'roles: []'], path: ['nodes', 0, 'roles'], at: '[]', message: 'expected at least one role, got a list of 0' },
+    fail: {
+      edit: ['roles: [controller]', 'roles: []'],
+      path: ['nodes', 0, 'roles'],
+      at: '[]',
+      message: 'expected at least one role, got a list of 0',
+    },
   },
   {
     rule: 'a role is one of controller, compute, network, storage',
-    pass: { edit: ['roles: [compute]', 'roles: [compute, storage]'], get: (i) => cmp(i)?.roles, expected: ['compute', 'storage'] },
+    pass: {
+      edit: ['roles: [compute]', 'roles: [compute, storage]'],
+      get: (i) => cmp(i)?.roles,
+      expected: ['compute', 'storage'],
+    },
     fail: {
       edit: ['roles: [compute]', 'roles: [compute, gpu]'],
       path: ['nodes', 1, 'roles', 1],
@@ -218,7 +289,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'node.site is a name',
-    pass: { edit: ['    site: site-a\n    zone: az2', '    site: site-a\n    zone: az2'], get: (i) => cmp(i)?.site, expected: 'site-a' },
+    pass: {
+      edit: ['    site: site-a\n    zone: az2', '    site: site-a\n    zone: az2'],
+      get: (i) => cmp(i)?.site,
+      expected: 'site-a',
+    },
     fail: {
       edit: ['    site: site-a\n    zone: az2', '    site: ""\n    zone: az2'],
       path: ['nodes', 1, 'site'],
@@ -229,26 +304,54 @@ const rules: readonly Rule[] = [
   {
     rule: 'node.zone is a name',
     pass: { edit: ['zone: az2', 'zone: "2"'], get: (i) => cmp(i)?.zone, expected: '2' },
-    fail: { edit: ['zone: az2', 'zone: 2'], path: ['nodes', 1, 'zone'], at: 'zone: |2', message: `${NAME}, got 2` },
+    fail: {
+      edit: ['zone: az2', 'zone: 2'],
+      path: ['nodes', 1, 'zone'],
+      at: 'zone: |2',
+      message: `${NAME}, got 2`,
+    },
   },
   {
     rule: 'node.rack is a name',
     pass: { edit: ['rack: r02', 'rack: rack-02'], get: (i) => cmp(i)?.rack, expected: 'rack-02' },
-    fail: { edit: ['rack: r02', 'rack: [r02]'], path: ['nodes', 1, 'rack'], at: '[r02]', message: `${NAME}, got a list of 1` },
+    fail: {
+      edit: ['rack: r02', 'rack: [r02]'],
+      path: ['nodes', 1, 'rack'],
+      at: '[r02]',
+      message: `${NAME}, got a list of 1`,
+    },
   },
   {
     rule: 'capacity.vcpus is a number, 0 or more',
     pass: { edit: ['vcpus: 64', 'vcpus: 1.5'], get: (i) => cmp(i)?.capacity?.vcpus, expected: 1.5 },
-    fail: { edit: ['vcpus: 64', 'vcpus: -64'], path: ['nodes', 1, 'capacity', 'vcpus'], at: '-64', message: `${AMOUNT}, got -64` },
+    fail: {
+      edit: ['vcpus: 64', 'vcpus: -64'],
+      path: ['nodes', 1, 'capacity', 'vcpus'],
+      at: '-64',
+      message: `${AMOUNT}, got -64`,
+    },
   },
   {
     rule: 'capacity.vcpus is at most Number.MAX_SAFE_INTEGER',
-    pass: { edit: ['vcpus: 64', 'vcpus: 9007199254740991'], get: (i) => cmp(i)?.capacity?.vcpus, expected: Number.MAX_SAFE_INTEGER },
-    fail: { edit: ['vcpus: 64', 'vcpus: 1e300'], path: ['nodes', 1, 'capacity', 'vcpus'], at: '1e300', message: `${AMOUNT}, got 1e+300` },
+    pass: {
+      edit: ['vcpus: 64', 'vcpus: 9007199254740991'],
+      get: (i) => cmp(i)?.capacity?.vcpus,
+      expected: Number.MAX_SAFE_INTEGER,
+    },
+    fail: {
+      edit: ['vcpus: 64', 'vcpus: 1e300'],
+      path: ['nodes', 1, 'capacity', 'vcpus'],
+      at: '1e300',
+      message: `${AMOUNT}, got 1e+300`,
+    },
   },
   {
     rule: 'capacity.memoryMiB is a number',
-    pass: { edit: ['memoryMiB: 262144', 'memoryMiB: 131072'], get: (i) => cmp(i)?.capacity?.memoryMiB, expected: 131072 },
+    pass: {
+      edit: ['memoryMiB: 262144', 'memoryMiB: 131072'],
+      get: (i) => cmp(i)?.capacity?.memoryMiB,
+      expected: 131072,
+    },
     fail: {
       edit: ['memoryMiB: 262144', 'memoryMiB: 256GiB'],
       path: ['nodes', 1, 'capacity', 'memoryMiB'],
@@ -279,7 +382,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'a version must be a string (quote numbers)',
-    pass: { edit: ['libvirt: "9.0.0"', 'libvirt: "9.0"'], get: (i) => cmp(i)?.software['libvirt'], expected: '9.0' },
+    pass: {
+      edit: ['libvirt: "9.0.0"', 'libvirt: "9.0"'],
+      get: (i) => cmp(i)?.software['libvirt'],
+      expected: '9.0',
+    },
     fail: {
       edit: ['libvirt: "9.0.0"', 'libvirt: 9.0'],
       path: ['nodes', 1, 'software', 'libvirt'],
@@ -289,7 +396,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'a version is not empty (unquoted dotted versions stay strings)',
-    pass: { edit: ['nova-compute: 26.2.2', 'nova-compute: 26.2.3'], get: (i) => cmp(i)?.software['nova-compute'], expected: '26.2.3' },
+    pass: {
+      edit: ['nova-compute: 26.2.2', 'nova-compute: 26.2.3'],
+      get: (i) => cmp(i)?.software['nova-compute'],
+      expected: '26.2.3',
+    },
     fail: {
       edit: ['libvirt: "9.0.0"', 'libvirt: ""'],
       path: ['nodes', 1, 'software', 'libvirt'],
@@ -299,7 +410,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'node.software is a map',
-    pass: { edit: ['software: { keystone: "22.0.0", mariadb: "10.11.6" }', 'software: {}'], get: (i) => i.nodes[0]?.software, expected: {} },
+    pass: {
+      edit: ['software: { keystone: "22.0.0", mariadb: "10.11.6" }', 'software: {}'],
+      get: (i) => i.nodes[0]?.software,
+      expected: {},
+    },
     fail: {
       edit: ['software: { keystone: "22.0.0", mariadb: "10.11.6" }', 'software: [keystone]'],
       path: ['nodes', 0, 'software'],
@@ -309,28 +424,57 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'node.vimName is a name',
-    pass: { edit: ['vimName: cmp-1.example.org', 'vimName: cmp-1.lab'], get: (i) => cmp(i)?.vimName, expected: 'cmp-1.lab' },
-    fail: { edit: ['vimName: cmp-1.example.org', 'vimName: ""'], path: ['nodes', 1, 'vimName'], at: '""', message: `${NAME}, got ""` },
+    pass: {
+      edit: ['vimName: cmp-1.example.org', 'vimName: cmp-1.lab'],
+      get: (i) => cmp(i)?.vimName,
+      expected: 'cmp-1.lab',
+    },
+    fail: {
+      edit: ['vimName: cmp-1.example.org', 'vimName: ""'],
+      path: ['nodes', 1, 'vimName'],
+      at: '""',
+      message: `${NAME}, got ""`,
+    },
   },
   {
     rule: 'access.port is at least 1',
     pass: { edit: ['port: 2222', 'port: 1'], get: (i) => cmp(i)?.access?.port, expected: 1 },
-    fail: { edit: ['port: 2222', 'port: 0'], path: ['nodes', 1, 'access', 'port'], at: '0, user', message: `${PORT}, got 0` },
+    fail: {
+      edit: ['port: 2222', 'port: 0'],
+      path: ['nodes', 1, 'access', 'port'],
+      at: '0, user',
+      message: `${PORT}, got 0`,
+    },
   },
   {
     rule: 'access.port is at most 65535',
     pass: { edit: ['port: 2222', 'port: 65535'], get: (i) => cmp(i)?.access?.port, expected: 65535 },
-    fail: { edit: ['port: 2222', 'port: 65536'], path: ['nodes', 1, 'access', 'port'], at: '65536', message: `${PORT}, got 65536` },
+    fail: {
+      edit: ['port: 2222', 'port: 65536'],
+      path: ['nodes', 1, 'access', 'port'],
+      at: '65536',
+      message: `${PORT}, got 65536`,
+    },
   },
   {
     rule: 'access.port is a whole number',
     pass: { edit: ['port: 2222', 'port: 22'], get: (i) => cmp(i)?.access?.port, expected: 22 },
-    fail: { edit: ['port: 2222', 'port: 22.5'], path: ['nodes', 1, 'access', 'port'], at: '22.5', message: `${PORT}, got 22.5` },
+    fail: {
+      edit: ['port: 2222', 'port: 22.5'],
+      path: ['nodes', 1, 'access', 'port'],
+      at: '22.5',
+      message: `${PORT}, got 22.5`,
+    },
   },
   {
     rule: 'access.port is a number',
     pass: { edit: ['port: 2222, ', ''], get: (i) => cmp(i)?.access?.port, expected: 22 },
-    fail: { edit: ['port: 2222', 'port: ssh'], path: ['nodes', 1, 'access', 'port'], at: 'port: |ssh', message: `${PORT}, got "ssh"` },
+    fail: {
+      edit: ['port: 2222', 'port: ssh'],
+      path: ['nodes', 1, 'access', 'port'],
+      at: 'port: |ssh',
+      message: `${PORT}, got "ssh"`,
+    },
   },
   {
     rule: 'access.address is required; user defaults to root',
@@ -344,7 +488,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'access has no unknown field (credentials are named, never inlined)',
-    pass: { edit: ['credentialsRef: lab-ssh', 'credentialsRef: vault-ssh'], get: (i) => cmp(i)?.access?.credentialsRef, expected: 'vault-ssh' },
+    pass: {
+      edit: ['credentialsRef: lab-ssh', 'credentialsRef: vault-ssh'],
+      get: (i) => cmp(i)?.access?.credentialsRef,
+      expected: 'vault-ssh',
+    },
     fail: {
       edit: ['credentialsRef: lab-ssh', 'password: s3cret'],
       path: ['nodes', 1, 'access', 'password'],
@@ -368,7 +516,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'cluster.members has at least one member',
-    pass: { edit: ['members: [ctl-1]', 'members: [ ctl-1 ]'], get: (i) => i.clusters[0]?.members, expected: ['ctl-1'] },
+    pass: {
+      edit: ['members: [ctl-1]', 'members: [ ctl-1 ]'],
+      get: (i) => i.clusters[0]?.members,
+      expected: ['ctl-1'],
+    },
     fail: {
       edit: ['members: [ctl-1]', 'members: []'],
       path: ['clusters', 0, 'members'],
@@ -378,7 +530,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'cluster.minAvailable is 1 or more',
-    pass: { edit: ['minAvailable: 1\n    primary', 'minAvailable: 1\n    primary'], get: (i) => i.clusters[0]?.minAvailable, expected: 1 },
+    pass: {
+      edit: ['minAvailable: 1\n    primary', 'minAvailable: 1\n    primary'],
+      get: (i) => i.clusters[0]?.minAvailable,
+      expected: 1,
+    },
     fail: {
       edit: ['minAvailable: 1\n    primary', 'minAvailable: 0\n    primary'],
       path: ['clusters', 0, 'minAvailable'],
@@ -388,7 +544,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'cluster.minAvailable is a whole number',
-    pass: { edit: ['minAvailable: 1\n    primary', 'minAvailable: 1.0\n    primary'], get: (i) => i.clusters[0]?.minAvailable, expected: 1 },
+    pass: {
+      edit: ['minAvailable: 1\n    primary', 'minAvailable: 1.0\n    primary'],
+      get: (i) => i.clusters[0]?.minAvailable,
+      expected: 1,
+    },
     fail: {
       edit: ['minAvailable: 1\n    primary', 'minAvailable: 1.5\n    primary'],
       path: ['clusters', 0, 'minAvailable'],
@@ -408,18 +568,32 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'cluster.primary and cluster.component are names',
-    pass: { edit: ['component: mariadb', 'component: rabbitmq-server'], get: (i) => i.clusters[0]?.component, expected: 'rabbitmq-server' },
-    fail: { edit: ['primary: ctl-1', 'primary: 1'], path: ['clusters', 0, 'primary'], at: '1\n    component', message: `${NAME}, got 1` },
+    pass: {
+      edit: ['component: mariadb', 'component: rabbitmq-server'],
+      get: (i) => i.clusters[0]?.component,
+      expected: 'rabbitmq-server',
+    },
+    fail: {
+      edit: ['primary: ctl-1', 'primary: 1'],
+      path: ['clusters', 0, 'primary'],
+      at: '1\n    component',
+      message: `${NAME}, got 1`,
+    },
   },
   {
     rule: 'a cluster has no unknown field',
-    pass: { edit: ['component: mariadb', 'component: mariadb'], get: (i) => i.clusters[0]?.name, expected: 'galera' },
+    pass: {
+      edit: ['component: mariadb', 'component: mariadb'],
+      get: (i) => i.clusters[0]?.name,
+      expected: 'galera',
+    },
     fail: {
       edit: ['component: mariadb', 'components: mariadb'],
       path: ['clusters', 0, 'components'],
       at: 'components',
       code: 'unknown-field',
-      message: 'unknown field "components"; did you mean "component"? (known fields: name, members, minAvailable, primary, component)',
+      message:
+        'unknown field "components"; did you mean "component"? (known fields: name, members, minAvailable, primary, component)',
     },
   },
   {
@@ -448,7 +622,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'instance.migration is live, cold or none',
-    pass: { edit: ['migration: live', 'migration: cold'], get: (i) => i.instances[0]?.migration, expected: 'cold' },
+    pass: {
+      edit: ['migration: live', 'migration: cold'],
+      get: (i) => i.instances[0]?.migration,
+      expected: 'cold',
+    },
     fail: {
       edit: ['migration: live', 'migration: evacuate'],
       path: ['instances', 0, 'migration'],
@@ -459,32 +637,51 @@ const rules: readonly Rule[] = [
   {
     rule: 'instance.serverGroup and instance.vnf are names',
     pass: { edit: ['vnf: vnf-a', 'vnf: vnf-a'], get: (i) => i.instances[0]?.vnf, expected: 'vnf-a' },
-    fail: { edit: ['serverGroup: sg-a', 'serverGroup: [sg-a]'], path: ['instances', 0, 'serverGroup'], at: '[sg-a]', message: `${NAME}, got a list of 1` },
+    fail: {
+      edit: ['serverGroup: sg-a', 'serverGroup: [sg-a]'],
+      path: ['instances', 0, 'serverGroup'],
+      at: '[sg-a]',
+      message: `${NAME}, got a list of 1`,
+    },
   },
   {
     rule: 'an instance has no unknown field',
-    pass: { edit: ['    id: 9b0a', '    id: 9b0a'], get: (i) => i.instances[0]?.id, expected: '9b0a7c1e-1111-4d2e-9f00-000000000001' },
+    pass: {
+      edit: ['    id: 9b0a', '    id: 9b0a'],
+      get: (i) => i.instances[0]?.id,
+      expected: '9b0a7c1e-1111-4d2e-9f00-000000000001',
+    },
     fail: {
       edit: ['    id: 9b0a', '    flavor: m1.small\n    id: 9b0a'],
       path: ['instances', 0, 'flavor'],
       at: 'flavor',
       code: 'unknown-field',
-      message: 'unknown field "flavor" (known fields: name, host, resources, serverGroup, vnf, migration, id)',
+      message:
+        'unknown field "flavor" (known fields: name, host, resources, serverGroup, vnf, migration, id)',
     },
   },
   {
     rule: 'serverGroup.policy is one of the four Nova policies',
-    pass: { edit: ['policy: anti-affinity', 'policy: soft-anti-affinity'], get: (i) => i.serverGroups[0]?.policy, expected: 'soft-anti-affinity' },
+    pass: {
+      edit: ['policy: anti-affinity', 'policy: soft-anti-affinity'],
+      get: (i) => i.serverGroups[0]?.policy,
+      expected: 'soft-anti-affinity',
+    },
     fail: {
       edit: ['policy: anti-affinity', 'policy: antiaffinity'],
       path: ['serverGroups', 0, 'policy'],
       at: 'antiaffinity',
-      message: 'expected one of anti-affinity, affinity, soft-anti-affinity, soft-affinity, got "antiaffinity"',
+      message:
+        'expected one of anti-affinity, affinity, soft-anti-affinity, soft-affinity, got "antiaffinity"',
     },
   },
   {
     rule: 'serverGroup.policy is required',
-    pass: { edit: ['policy: anti-affinity', 'policy: affinity'], get: (i) => i.serverGroups[0]?.policy, expected: 'affinity' },
+    pass: {
+      edit: ['policy: anti-affinity', 'policy: affinity'],
+      get: (i) => i.serverGroups[0]?.policy,
+      expected: 'affinity',
+    },
     fail: {
       edit: ['    policy: anti-affinity\n', ''],
       path: ['serverGroups', 0, 'policy'],
@@ -496,11 +693,20 @@ const rules: readonly Rule[] = [
   {
     rule: 'serverGroup.maxImpacted is 1 or more (default 1)',
     pass: { edit: ['    maxImpacted: 1\n', ''], get: (i) => i.serverGroups[0]?.maxImpacted, expected: 1 },
-    fail: { edit: ['maxImpacted: 1', 'maxImpacted: 0'], path: ['serverGroups', 0, 'maxImpacted'], at: '0\n    recovery', message: `${POSITIVE}, got 0` },
+    fail: {
+      edit: ['maxImpacted: 1', 'maxImpacted: 0'],
+      path: ['serverGroups', 0, 'maxImpacted'],
+      at: '0\n    recovery',
+      message: `${POSITIVE}, got 0`,
+    },
   },
   {
     rule: 'serverGroup.recoverySeconds is at most a year (default 0)',
-    pass: { edit: ['recoverySeconds: 60', 'recoverySeconds: 31536000'], get: (i) => i.serverGroups[0]?.recoverySeconds, expected: 31536000 },
+    pass: {
+      edit: ['recoverySeconds: 60', 'recoverySeconds: 31536000'],
+      get: (i) => i.serverGroups[0]?.recoverySeconds,
+      expected: 31536000,
+    },
     fail: {
       edit: ['recoverySeconds: 60', 'recoverySeconds: 31536001'],
       path: ['serverGroups', 0, 'recoverySeconds'],
@@ -510,7 +716,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'serverGroup.recoverySeconds is 0 or more',
-    pass: { edit: ['    recoverySeconds: 60\n', ''], get: (i) => i.serverGroups[0]?.recoverySeconds, expected: 0 },
+    pass: {
+      edit: ['    recoverySeconds: 60\n', ''],
+      get: (i) => i.serverGroups[0]?.recoverySeconds,
+      expected: 0,
+    },
     fail: {
       edit: ['recoverySeconds: 60', 'recoverySeconds: -1'],
       path: ['serverGroups', 0, 'recoverySeconds'],
@@ -520,7 +730,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'vnf.minAvailable is a whole number, 0 or more',
-    pass: { edit: ['minAvailable: 1\n    maintenance', 'minAvailable: 0\n    maintenance'], get: (i) => i.vnfs[0]?.minAvailable, expected: 0 },
+    pass: {
+      edit: ['minAvailable: 1\n    maintenance', 'minAvailable: 0\n    maintenance'],
+      get: (i) => i.vnfs[0]?.minAvailable,
+      expected: 0,
+    },
     fail: {
       edit: ['minAvailable: 1\n    maintenance', 'minAvailable: -1\n    maintenance'],
       path: ['vnfs', 0, 'minAvailable'],
@@ -531,15 +745,27 @@ const rules: readonly Rule[] = [
   {
     rule: 'vnf.maintenance defaults to no notification',
     pass: {
-      edit: ['    maintenance: { notify: true, leadTimeSeconds: 30, endpoint: "https://vnfm.example.org/maint" }\n', ''],
+      edit: [
+        '    maintenance: { notify: true, leadTimeSeconds: 30, endpoint: "https://vnfm.example.org/maint" }\n',
+        '',
+      ],
       get: (i) => i.vnfs[0]?.maintenance,
       expected: { notify: false, leadTimeSeconds: 0 },
     },
-    fail: { edit: ['notify: true', 'notify: "yes"'], path: ['vnfs', 0, 'maintenance', 'notify'], at: '"yes"', message: 'expected true or false, got "yes"' },
+    fail: {
+      edit: ['notify: true', 'notify: "yes"'],
+      path: ['vnfs', 0, 'maintenance', 'notify'],
+      at: '"yes"',
+      message: 'expected true or false, got "yes"',
+    },
   },
   {
     rule: 'vnf.maintenance.leadTimeSeconds is a duration',
-    pass: { edit: ['leadTimeSeconds: 30', 'leadTimeSeconds: 0.5'], get: (i) => i.vnfs[0]?.maintenance.leadTimeSeconds, expected: 0.5 },
+    pass: {
+      edit: ['leadTimeSeconds: 30', 'leadTimeSeconds: 0.5'],
+      get: (i) => i.vnfs[0]?.maintenance.leadTimeSeconds,
+      expected: 0.5,
+    },
     fail: {
       edit: ['leadTimeSeconds: 30', 'leadTimeSeconds: 1m'],
       path: ['vnfs', 0, 'maintenance', 'leadTimeSeconds'],
@@ -563,7 +789,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'vnf.maintenance.endpoint is http or https',
-    pass: { edit: ['"https://vnfm.example.org/maint"', 'HTTPS://vnfm.example.org'], get: (i) => i.vnfs[0]?.maintenance.endpoint, expected: 'HTTPS://vnfm.example.org' },
+    pass: {
+      edit: ['"https://vnfm.example.org/maint"', 'HTTPS://vnfm.example.org'],
+      get: (i) => i.vnfs[0]?.maintenance.endpoint,
+      expected: 'HTTPS://vnfm.example.org',
+    },
     fail: {
       edit: ['"https://vnfm.example.org/maint"', '"file:///etc/passwd"'],
       path: ['vnfs', 0, 'maintenance', 'endpoint'],
@@ -573,7 +803,11 @@ const rules: readonly Rule[] = [
   },
   {
     rule: 'vnf.maintenance has no unknown field',
-    pass: { edit: ['notify: true', 'notify: false'], get: (i) => i.vnfs[0]?.maintenance.notify, expected: false },
+    pass: {
+      edit: ['notify: true', 'notify: false'],
+      get: (i) => i.vnfs[0]?.maintenance.notify,
+      expected: false,
+    },
     fail: {
       edit: ['notify: true', 'notifyVnfm: true'],
       path: ['vnfs', 0, 'maintenance', 'notifyVnfm'],
@@ -585,16 +819,30 @@ const rules: readonly Rule[] = [
   {
     rule: 'overcommit ratios are greater than 0',
     pass: { edit: ['cpu: 4.0', 'cpu: 0.5'], get: (i) => i.overcommit.cpu, expected: 0.5 },
-    fail: { edit: ['cpu: 4.0', 'cpu: 0'], path: ['overcommit', 'cpu'], at: '0, memory', message: 'expected a ratio greater than 0, e.g. 1.5, got 0' },
+    fail: {
+      edit: ['cpu: 4.0', 'cpu: 0'],
+      path: ['overcommit', 'cpu'],
+      at: '0, memory',
+      message: 'expected a ratio greater than 0, e.g. 1.5, got 0',
+    },
   },
   {
     rule: 'overcommit ratios are at most 1000',
     pass: { edit: ['cpu: 4.0', 'cpu: 1000'], get: (i) => i.overcommit.cpu, expected: 1000 },
-    fail: { edit: ['cpu: 4.0', 'cpu: 1001'], path: ['overcommit', 'cpu'], at: '1001', message: 'expected a ratio of at most 1000, got 1001' },
+    fail: {
+      edit: ['cpu: 4.0', 'cpu: 1001'],
+      path: ['overcommit', 'cpu'],
+      at: '1001',
+      message: 'expected a ratio of at most 1000, got 1001',
+    },
   },
   {
     rule: 'overcommit has no unknown field (defaults fill the rest)',
-    pass: { edit: ['{ cpu: 4.0, memory: 1.5, disk: 1.0 }', '{ cpu: 16 }'], get: (i) => i.overcommit, expected: { cpu: 16, memory: 1, disk: 1 } },
+    pass: {
+      edit: ['{ cpu: 4.0, memory: 1.5, disk: 1.0 }', '{ cpu: 16 }'],
+      get: (i) => i.overcommit,
+      expected: { cpu: 16, memory: 1, disk: 1 },
+    },
     fail: {
       edit: ['{ cpu: 4.0,', '{ cpus: 4.0,'],
       path: ['overcommit', 'cpus'],
@@ -695,8 +943,16 @@ nodes:
   it.each([
     ['apiVersion', 'apiVersion: escalator/v1\n', 'expected "escalator/v1", got nothing'],
     ['kind', 'kind: Inventory\n', 'expected "Inventory", got nothing'],
-    ['metadata', 'metadata: { name: mini }\n', 'expected an object with a name, e.g. { name: lab-1 }, but it is missing'],
-    ['nodes', 'nodes:\n  - { name: ctl-1, roles: [controller] }\n', 'expected a list of nodes, but it is missing'],
+    [
+      'metadata',
+      'metadata: { name: mini }\n',
+      'expected an object with a name, e.g. { name: lab-1 }, but it is missing',
+    ],
+    [
+      'nodes',
+      'nodes:\n  - { name: ctl-1, roles: [controller] }\n',
+      'expected a list of nodes, but it is missing',
+    ],
   ])('reports a missing %s at the start of the document', (field, line, message) => {
     const text = mini.replace(line, '');
     const error = documentError(() => parseInventory(text, { file: 'inv.yaml' }));
@@ -712,7 +968,13 @@ nodes:
     const text = mini.replace('nodes:\n  - { name: ctl-1, roles: [controller] }', 'nodes: []');
     const error = documentError(() => parseInventory(text));
     expect(error.issues).toEqual([
-      { code: 'schema', path: ['nodes'], message: 'expected at least one node, got a list of 0', line: 4, column: 8 },
+      {
+        code: 'schema',
+        path: ['nodes'],
+        message: 'expected at least one node, got a list of 0',
+        line: 4,
+        column: 8,
+      },
     ]);
   });
 
@@ -726,7 +988,8 @@ nodes:
       {
         code: 'schema',
         path: [],
-        message: 'expected an Inventory document (an object with apiVersion, kind, metadata, nodes), got null',
+        message:
+          'expected an Inventory document (an object with apiVersion, kind, metadata, nodes), got null',
         line: 1,
         column: 1,
       },
@@ -773,6 +1036,20 @@ overcommit: { disk: 0 }
     ]);
   });
 
+  it('reports a value that fails two checks with the same message once', () => {
+    // 1e20 is neither a safe integer nor at most 65535: two zod checks, one message.
+    const text = edit(FULL_INVENTORY_YAML, 'port: 2222', 'port: 1e20');
+    const error = documentError(() => parseInventory(text));
+    expect(error.issues).toEqual([
+      {
+        code: 'schema',
+        path: ['nodes', 1, 'access', 'port'],
+        message: `${PORT}, got 100000000000000000000`,
+        ...positionOf(text, '1e20'),
+      },
+    ]);
+  });
+
   it('reports every unknown field of one object, each at its key', () => {
     const text = `apiVersion: escalator/v1
 kind: Inventory
@@ -780,10 +1057,12 @@ metadata: { name: x, owner: me, team: nfv }
 nodes: [{ name: a, roles: [controller] }]
 `;
     const error = documentError(() => parseInventory(text));
-    expect(error.issues.map((i) => ({ path: i.path, line: i.line, column: i.column, code: i.code }))).toEqual([
-      { path: ['metadata', 'owner'], line: 3, column: 22, code: 'unknown-field' },
-      { path: ['metadata', 'team'], line: 3, column: 33, code: 'unknown-field' },
-    ]);
+    expect(error.issues.map((i) => ({ path: i.path, line: i.line, column: i.column, code: i.code }))).toEqual(
+      [
+        { path: ['metadata', 'owner'], line: 3, column: 22, code: 'unknown-field' },
+        { path: ['metadata', 'team'], line: 3, column: 33, code: 'unknown-field' },
+      ],
+    );
   });
 });
 
@@ -821,7 +1100,7 @@ describe('Inventory from JSON text', () => {
   it('positions a field of minified JSON by its column', () => {
     const text = JSON.stringify({ ...minimalInventory(), metadata: { name: 'x', lables: {} } });
     const error = documentError(() => parseInventory(text));
-    expect(error.issues[0]).toMatchObject({ path: ['metadata', 'lables'], line: 1, ...positionOf(text, '"lables"') });
+    expect(error.issues[0]).toMatchObject({ path: ['metadata', 'lables'], ...positionOf(text, '"lables"') });
   });
 
   it('positions a missing field at its parent object in JSON', () => {
@@ -844,10 +1123,34 @@ describe('Inventory from JSON text', () => {
   });
 
   it.each([
-    ['a trailing comma', '{\n  "apiVersion": "escalator/v1",\n}', 3, 1, 'invalid JSON: Expected double-quoted property name'],
-    ['a missing colon', '{\n  "kind" "Inventory"\n}', 2, 10, "invalid JSON: Expected ':' after property name"],
-    ['text after the document', '{}\n\n  }', 3, 3, 'invalid JSON: Unexpected non-whitespace character after JSON'],
-    ['a truncated document', '{\n  "kind": "Inventory",\n  "nodes": [', 3, 13, 'invalid JSON: Unexpected end of JSON input'],
+    [
+      'a trailing comma',
+      '{\n  "apiVersion": "escalator/v1",\n}',
+      3,
+      1,
+      'invalid JSON: Expected double-quoted property name',
+    ],
+    [
+      'a missing colon',
+      '{\n  "kind" "Inventory"\n}',
+      2,
+      10,
+      "invalid JSON: Expected ':' after property name",
+    ],
+    [
+      'text after the document',
+      '{}\n\n  }',
+      3,
+      3,
+      'invalid JSON: Unexpected non-whitespace character after JSON',
+    ],
+    [
+      'a truncated document',
+      '{\n  "kind": "Inventory",\n  "nodes": [',
+      3,
+      13,
+      'invalid JSON: Unexpected end of JSON input',
+    ],
   ])('gives JSON syntax errors (%s) a line and column', (_, text, line, column, message) => {
     const error = documentError(() => parseInventory(text, { file: 'inventory.json' }));
     expect(error.issues).toEqual([{ code: 'syntax', path: [], message, line, column }]);
@@ -879,7 +1182,8 @@ describe('Inventory YAML syntax', () => {
   });
 
   it('reports a duplicate key at the second occurrence', () => {
-    const text = 'apiVersion: escalator/v1\nkind: Inventory\nmetadata: { name: a }\nmetadata: { name: b }\nnodes: []\n';
+    const text =
+      'apiVersion: escalator/v1\nkind: Inventory\nmetadata: { name: a }\nmetadata: { name: b }\nnodes: []\n';
     const error = documentError(() => parseInventory(text, { file: 'inventory.yaml' }));
     expect(error.issues).toEqual([
       { code: 'syntax', path: [], message: 'invalid YAML: Map keys must be unique', line: 4, column: 1 },
@@ -909,7 +1213,12 @@ describe('Inventory YAML syntax', () => {
 
   it('refuses an alias bomb rather than expanding it', () => {
     const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
     const error = documentError(() => parseInventory(lines.join('\n')));
     expect(error.issues[0]).toMatchObject({ code: 'syntax', line: 1, column: 1 });
     expect(error.issues[0]?.message).toMatch(/^invalid YAML: .*alias/i);

@@ -16,7 +16,7 @@
 import { resolveCatalog } from '../catalog/catalog.js';
 import type { Campaign } from '../model/campaign.js';
 import type { Catalog } from '../model/component.js';
-import type { Instance, Inventory, InventoryNode, Resources, ServerGroup } from '../model/inventory.js';
+import type { Instance, Inventory, InventoryNode, ServerGroup, Vnf } from '../model/inventory.js';
 import type { Migration, Plan } from '../model/plan.js';
 import { inScope, outdatedComponents, resolveMaxParallel } from '../planner/scope.js';
 
@@ -129,7 +129,7 @@ class Findings {
   }
 }
 
-/** The inventory indexed for the checks; built once. */
+/** The inventory's nodes indexed for the node-level rules; built once. */
 interface Index {
   readonly nodes: ReadonlyMap<string, InventoryNode>;
   readonly outdated: ReadonlyMap<string, readonly string[]>;
@@ -140,13 +140,6 @@ interface Index {
   readonly clusterBaseUp: readonly number[];
   readonly sharedGroups: readonly SharedGroup[];
   readonly sharedOf: ReadonlyMap<string, readonly number[]>;
-  readonly instances: ReadonlyMap<string, Instance>;
-  readonly groups: ReadonlyMap<string, ServerGroup>;
-  readonly groupMembers: ReadonlyMap<string, readonly string[]>;
-  readonly vnfSize: ReadonlyMap<string, number>;
-  readonly vnfMinAvailable: ReadonlyMap<string, number>;
-  /** Allocation ratios, by resource name. */
-  readonly overcommit: Resources;
 }
 
 /** The implicit redundancy group of a site's shared services. */
@@ -155,18 +148,6 @@ interface SharedGroup {
   readonly members: readonly string[];
   /** Members whose inventory state is up. */
   readonly up: number;
-}
-
-/** The replayed placement, changed by each wave's migrations. */
-interface Placement {
-  readonly host: Map<string, string>;
-  readonly byHost: Map<string, Set<string>>;
-  readonly usage: Map<string, { vcpus: number; memoryMiB: number; diskGiB: number }>;
-  /** Anti-affinity group -> host -> members there. */
-  readonly antiAffinity: Map<string, Map<string, number>>;
-  /** Members of each server group / VNF on nodes that are not up (always down). */
-  readonly groupDown: Map<string, number>;
-  readonly vnfDown: Map<string, number>;
 }
 
 /**
@@ -202,7 +183,7 @@ export function verifyPlan(
   const resolvedCatalog = catalog ?? resolveCatalog(campaign.components);
   const findings = new Findings();
   const index = buildIndex(inventory, campaign);
-  const placement = buildPlacement(inventory, index);
+  const replay = new Replay(inventory, findings, campaign.strategy.instanceAction);
   const maxParallel = resolveMaxParallel(inventory, campaign);
   const firstWave = new Map<string, number>();
   let canarySeen = false;
@@ -234,7 +215,7 @@ export function verifyPlan(
     checkClusters(findings, inventory, index, members, w);
     checkSharedServices(findings, index, members, w);
     sites.wave(index, members, w);
-    replayWave(findings, campaign, index, placement, members, wave.migrations, w);
+    replay.wave(members, wave.migrations, w);
   });
 
   for (const name of index.required)
@@ -310,80 +291,7 @@ function buildIndex(inventory: Inventory, campaign: Campaign): Index {
     sharedGroups.push({ site: site.name, members, up: members.filter(isUp).length });
   }
 
-  const instances = new Map<string, Instance>();
-  const groupMembers = new Map<string, string[]>();
-  const vnfSize = new Map<string, number>();
-  for (const instance of inventory.instances) {
-    instances.set(instance.name, instance);
-    if (instance.serverGroup !== undefined) push(groupMembers, instance.serverGroup, instance.name);
-    if (instance.vnf !== undefined) increment(vnfSize, instance.vnf, 1);
-  }
-  const groups = new Map(inventory.serverGroups.map((g) => [g.name, g]));
-  const { cpu, memory, disk } = inventory.overcommit;
-  return {
-    nodes,
-    outdated,
-    required,
-    clustersOf,
-    clusterBaseUp,
-    sharedGroups,
-    sharedOf,
-    instances,
-    groups,
-    groupMembers,
-    vnfSize,
-    vnfMinAvailable: new Map(inventory.vnfs.map((v) => [v.name, v.minAvailable])),
-    overcommit: { vcpus: cpu, memoryMiB: memory, diskGiB: disk },
-  };
-}
-
-function buildPlacement(inventory: Inventory, index: Index): Placement {
-  const placement: Placement = {
-    host: new Map(),
-    byHost: new Map(),
-    usage: new Map(),
-    antiAffinity: new Map(),
-    groupDown: new Map(),
-    vnfDown: new Map(),
-  };
-  for (const group of inventory.serverGroups)
-    if (group.policy === 'anti-affinity') placement.antiAffinity.set(group.name, new Map());
-  for (const instance of index.instances.values()) {
-    placement.host.set(instance.name, instance.host);
-    arrive(placement, index, instance, instance.host);
-  }
-  return placement;
-}
-
-/** Records an instance on a host: placement, load, anti-affinity and always-down counts. */
-function arrive(placement: Placement, index: Index, instance: Instance, host: string): void {
-  const here = placement.byHost.get(host);
-  if (here === undefined) placement.byHost.set(host, new Set([instance.name]));
-  else here.add(instance.name);
-  const load = placement.usage.get(host);
-  if (load === undefined) placement.usage.set(host, { ...instance.resources });
-  else for (const r of RESOURCES) load[r] += instance.resources[r];
-  if (instance.serverGroup !== undefined) {
-    const hosts = placement.antiAffinity.get(instance.serverGroup);
-    if (hosts !== undefined) increment(hosts, host, 1);
-  }
-  if (index.nodes.get(host)?.state !== 'up') countDown(placement, instance, 1);
-}
-
-function leave(placement: Placement, index: Index, instance: Instance, host: string): void {
-  placement.byHost.get(host)?.delete(instance.name);
-  const load = placement.usage.get(host);
-  if (load !== undefined) for (const r of RESOURCES) load[r] -= instance.resources[r];
-  if (instance.serverGroup !== undefined) {
-    const hosts = placement.antiAffinity.get(instance.serverGroup);
-    if (hosts !== undefined) increment(hosts, host, -1);
-  }
-  if (index.nodes.get(host)?.state !== 'up') countDown(placement, instance, -1);
-}
-
-function countDown(placement: Placement, instance: Instance, by: number): void {
-  if (instance.serverGroup !== undefined) increment(placement.groupDown, instance.serverGroup, by);
-  if (instance.vnf !== undefined) increment(placement.vnfDown, instance.vnf, by);
+  return { nodes, outdated, required, clustersOf, clusterBaseUp, sharedGroups, sharedOf };
 }
 
 /** Rule 1 for one wave; returns the wave's known nodes (each once). */
@@ -541,274 +449,509 @@ class SiteOrder {
   }
 }
 
-/** Rules 5, 6 and 7: the wave's migrations, then who is down. */
-function replayWave(
-  findings: Findings,
-  campaign: Campaign,
-  index: Index,
-  placement: Placement,
-  members: ReadonlySet<string>,
-  migrations: readonly Migration[],
-  w: number,
-): void {
-  const isUp = (name: string | undefined) => name !== undefined && index.nodes.get(name)?.state === 'up';
-  // Instances on the wave's nodes when it starts: down unless they leave.
-  const resident: string[] = [];
-  for (const name of members) for (const i of placement.byHost.get(name) ?? []) resident.push(i);
+/**
+ * Rules 5, 6 and 7: the replayed placement. Nodes, instances, server groups and VNFs are numbered
+ * and kept in typed arrays (reads are in bounds by construction, hence the `!`), and each node's
+ * instances form a linked list: at 100,000s of instances, string-keyed maps and sets would cost
+ * more than the checks themselves.
+ */
+class Replay {
+  private readonly nodeNames: readonly string[];
+  private readonly nodeId = new Map<string, number>();
+  private readonly nodeList: readonly InventoryNode[];
+  private readonly up: Uint8Array;
+  private readonly compute: Uint8Array;
+  /** capacity × overcommit, 3 per node (vcpus, memoryMiB, diskGiB); NaN without a capacity. */
+  private readonly limit: Float64Array;
 
-  const startHost = new Map<string, string>();
-  const named = new Set<string>();
-  const cold = new Set<string>();
-  const receivers = new Set<string>();
-  const batches = new Map<number, Map<string, string[]>>();
-  const action = campaign.strategy.instanceAction;
+  private readonly instances: readonly Instance[];
+  private readonly instanceNames: readonly string[];
+  private readonly mobility: readonly Instance['migration'][];
+  /** Built on first need: most migrations find their instance on their `from` node. */
+  private instanceId: Map<string, number> | undefined;
+  /** Resources, 3 per instance. */
+  private readonly resources: Float64Array;
+  private readonly groups: readonly ServerGroup[];
+  /** Server group of each instance, -1 for none (or an unknown one). */
+  private readonly groupOf: Int32Array;
+  private readonly antiAffinity: Uint8Array;
+  private readonly groupMembers: number[][];
+  private readonly vnfs: readonly Vnf[];
+  private readonly vnfOf: Int32Array;
+  private readonly vnfSize: Int32Array;
 
-  for (const m of migrations) {
-    const instance = index.instances.get(m.instance);
-    const current = placement.host.get(m.instance);
-    if (named.has(m.instance))
-      findings.add(
-        ViolationCode.MigrationRepeated,
-        w,
-        [m.instance],
-        `instance "${m.instance}" is migrated more than once in wave ${w}`,
-      );
-    named.add(m.instance);
+  /** Node of each instance, -1 for a host the inventory does not know. */
+  private readonly host: Int32Array;
+  /** Each node's instances, in arrival order: a doubly linked list. */
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  private readonly size: Int32Array;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  /** Resources used, 3 per node. */
+  private readonly usage: Float64Array;
+  /** Members of each server group / VNF on nodes that are not up (always down). */
+  private readonly groupDown: Int32Array;
+  private readonly vnfDown: Int32Array;
 
-    const source: string[] = [];
-    if (instance === undefined) source.push(`instance "${m.instance}" is not in the inventory`);
-    else if (current !== m.from) source.push(`instance "${m.instance}" is on "${current}", not "${m.from}"`);
-    if (!members.has(m.from)) source.push(`"${m.from}" is not a node of wave ${w}`);
-    if (source.length > 0)
-      findings.add(
-        ViolationCode.MigrationSource,
-        w,
-        [m.instance, m.from],
-        `migration of "${m.instance}" from "${m.from}": ${source.join('; ')}`,
-      );
+  // Per-wave marks, equal to the wave's number when set in that wave (so never cleared).
+  private readonly inWave: Int32Array;
+  private readonly received: Int32Array;
+  private readonly movedAt: Int32Array;
+  private readonly startHost: Int32Array;
+  private readonly coldAt: Int32Array;
+  private readonly namedAt: Int32Array;
+  private readonly seenAt: Int32Array;
+  // Per-group tallies of one node's scan, valid where groupMark equals the scan's number.
+  private readonly groupMark: Int32Array;
+  private readonly groupTally: Int32Array;
+  private readonly groupArrived: Uint8Array;
+  private scan = 0;
 
-    const to = index.nodes.get(m.to);
-    const target: string[] = [];
-    if (to === undefined) target.push('is not in the inventory');
-    else {
-      if (!to.roles.includes('compute')) target.push('is not a compute node');
-      if (to.state !== 'up') target.push(`is ${describeState(to.state)}`);
-      if (members.has(m.to)) target.push(`is in wave ${w} itself`);
+  constructor(
+    inventory: Inventory,
+    private readonly findings: Findings,
+    private readonly action: Campaign['strategy']['instanceAction'],
+  ) {
+    const nodes = inventory.nodes;
+    const nodeCount = nodes.length;
+    this.nodeList = nodes;
+    this.nodeNames = nodes.map((n) => n.name);
+    nodes.forEach((n, id) => {
+      if (!this.nodeId.has(n.name)) this.nodeId.set(n.name, id);
+    });
+    this.up = Uint8Array.from(nodes, (n) => (n.state === 'up' ? 1 : 0));
+    this.compute = Uint8Array.from(nodes, (n) => (n.roles.includes('compute') ? 1 : 0));
+    this.limit = new Float64Array(nodeCount * 3).fill(Number.NaN);
+    const oc = inventory.overcommit;
+    nodes.forEach((n, id) => {
+      if (n.capacity === undefined) return;
+      this.limit[id * 3] = n.capacity.vcpus * oc.cpu;
+      this.limit[id * 3 + 1] = n.capacity.memoryMiB * oc.memory;
+      this.limit[id * 3 + 2] = n.capacity.diskGiB * oc.disk;
+    });
+
+    this.groups = inventory.serverGroups;
+    const groupId = new Map(this.groups.map((g, i) => [g.name, i]));
+    this.antiAffinity = Uint8Array.from(this.groups, (g) => (g.policy === 'anti-affinity' ? 1 : 0));
+    this.groupMembers = this.groups.map(() => []);
+    this.groupMark = new Int32Array(this.groups.length);
+    this.groupTally = new Int32Array(this.groups.length);
+    this.groupArrived = new Uint8Array(this.groups.length);
+    this.groupDown = new Int32Array(this.groups.length);
+    this.vnfs = inventory.vnfs;
+    const vnfId = new Map(this.vnfs.map((v, i) => [v.name, i]));
+    this.vnfSize = new Int32Array(this.vnfs.length);
+    this.vnfDown = new Int32Array(this.vnfs.length);
+
+    this.instances = inventory.instances;
+    this.instanceNames = this.instances.map((i) => i.name);
+    this.mobility = this.instances.map((i) => i.migration);
+    const count = this.instances.length;
+    this.resources = new Float64Array(count * 3);
+    this.groupOf = new Int32Array(count).fill(-1);
+    this.vnfOf = new Int32Array(count).fill(-1);
+    this.host = new Int32Array(count).fill(-1);
+    this.head = new Int32Array(nodeCount).fill(-1);
+    this.tail = new Int32Array(nodeCount).fill(-1);
+    this.size = new Int32Array(nodeCount);
+    this.next = new Int32Array(count).fill(-1);
+    this.prev = new Int32Array(count).fill(-1);
+    this.usage = new Float64Array(nodeCount * 3);
+    // Inventories list instances host by host: look a host up once per run of equal hosts.
+    let lastHostName: string | undefined;
+    let lastHost: number | undefined;
+    this.instances.forEach((instance, i) => {
+      this.resources[i * 3] = instance.resources.vcpus;
+      this.resources[i * 3 + 1] = instance.resources.memoryMiB;
+      this.resources[i * 3 + 2] = instance.resources.diskGiB;
+      const g = instance.serverGroup === undefined ? undefined : groupId.get(instance.serverGroup);
+      if (g !== undefined) {
+        this.groupOf[i] = g;
+        this.groupMembers[g]?.push(i);
+      }
+      const v = instance.vnf === undefined ? undefined : vnfId.get(instance.vnf);
+      if (v !== undefined) {
+        this.vnfOf[i] = v;
+        this.vnfSize[v]!++;
+      }
+      if (instance.host !== lastHostName) {
+        lastHostName = instance.host;
+        lastHost = this.nodeId.get(instance.host);
+      }
+      if (lastHost === undefined) this.countDown(i, 1);
+      else this.arrive(i, lastHost);
+    });
+
+    this.inWave = new Int32Array(nodeCount).fill(-1);
+    this.received = new Int32Array(nodeCount).fill(-1);
+    this.movedAt = new Int32Array(count).fill(-1);
+    this.startHost = new Int32Array(count).fill(-1);
+    this.coldAt = new Int32Array(count).fill(-1);
+    this.namedAt = new Int32Array(count).fill(-1);
+    this.seenAt = new Int32Array(count).fill(-1);
+  }
+
+  private isUp(node: number): boolean {
+    return node >= 0 && this.up[node] === 1;
+  }
+
+  private hostName(i: number): string {
+    const h = this.host[i]!;
+    return h >= 0 ? this.nodeNames[h]! : this.instances[i]!.host;
+  }
+
+  private countDown(i: number, by: number): void {
+    const g = this.groupOf[i]!;
+    if (g >= 0) this.groupDown[g]! += by;
+    const v = this.vnfOf[i]!;
+    if (v >= 0) this.vnfDown[v]! += by;
+  }
+
+  /** Puts instance `i` on `node`: placement, load and always-down counts. */
+  private arrive(i: number, node: number): void {
+    this.host[i] = node;
+    const last = this.tail[node]!;
+    this.prev[i] = last;
+    this.next[i] = -1;
+    if (last >= 0) this.next[last] = i;
+    else this.head[node] = i;
+    this.tail[node] = i;
+    this.size[node]!++;
+    for (let r = 0; r < 3; r++) this.usage[node * 3 + r]! += this.resources[i * 3 + r]!;
+    if (this.up[node] !== 1) this.countDown(i, 1);
+  }
+
+  private leave(i: number): void {
+    const node = this.host[i]!;
+    if (node < 0) {
+      this.countDown(i, -1);
+      return;
     }
-    if (target.length > 0)
-      findings.add(
-        ViolationCode.MigrationTarget,
-        w,
-        [m.instance, m.to],
-        `migration of "${m.instance}" to "${m.to}": the target ${target.join(', ')}`,
-      );
+    const before = this.prev[i]!;
+    const after = this.next[i]!;
+    if (before >= 0) this.next[before] = after;
+    else this.head[node] = after;
+    if (after >= 0) this.prev[after] = before;
+    else this.tail[node] = before;
+    this.size[node]!--;
+    for (let r = 0; r < 3; r++) this.usage[node * 3 + r]! -= this.resources[i * 3 + r]!;
+    if (this.up[node] !== 1) this.countDown(i, -1);
+  }
 
-    if (instance !== undefined) {
-      const mode = modeProblem(instance, m.mode, action);
+  /**
+   * The number of the instance named `name`, looked for first among the few on `from` (where it
+   * is in a valid plan), which spares hashing 100,000s of names; `undefined` when unknown.
+   */
+  private findInstance(name: string, from: number | undefined): number | undefined {
+    if (from !== undefined && this.size[from]! <= 64)
+      for (let i = this.head[from]!; i >= 0; i = this.next[i]!) if (this.instanceNames[i] === name) return i;
+    if (this.instanceId === undefined) {
+      this.instanceId = new Map();
+      this.instanceNames.forEach((n, i) => {
+        if (!this.instanceId?.has(n)) this.instanceId?.set(n, i);
+      });
+    }
+    return this.instanceId.get(name);
+  }
+
+  private *on(node: number): Generator<number> {
+    for (let i = this.head[node]!; i >= 0; i = this.next[i]!) yield i;
+  }
+
+  /** Replays wave `w` (its nodes `members`) and reports what breaks rules 5, 6 and 7. */
+  wave(members: ReadonlySet<string>, migrations: readonly Migration[], w: number): void {
+    const memberIds: number[] = [];
+    for (const name of members) {
+      const id = this.nodeId.get(name);
+      if (id === undefined) continue;
+      this.inWave[id] = w;
+      memberIds.push(id);
+    }
+    // Instances on the wave's nodes when it starts: down unless they leave.
+    const resident: number[] = [];
+    for (const id of memberIds) for (let i = this.head[id]!; i >= 0; i = this.next[i]!) resident.push(i);
+    const moved = this.migrate(migrations, w);
+    this.checkCapacity(moved.receivers, w);
+    this.checkAntiAffinity(moved.receivers, w);
+    this.checkAffinity(moved.instances, w);
+    this.checkDown(resident, moved.instances, w);
+  }
+
+  private migrate(migrations: readonly Migration[], w: number): { instances: number[]; receivers: number[] } {
+    const moved: number[] = [];
+    const receivers: number[] = [];
+    const unknownNamed = new Set<string>();
+    const batches = new Map<number, Map<number, string[]>>();
+    let lastFromName: string | undefined;
+    let lastFrom: number | undefined;
+    for (const m of migrations) {
+      if (m.from !== lastFromName) {
+        lastFromName = m.from;
+        lastFrom = this.nodeId.get(m.from);
+      }
+      const i = this.findInstance(m.instance, lastFrom);
+      let repeated: boolean;
+      if (i === undefined) {
+        repeated = unknownNamed.has(m.instance);
+        unknownNamed.add(m.instance);
+      } else {
+        repeated = this.namedAt[i] === w;
+        this.namedAt[i] = w;
+      }
+      if (repeated)
+        this.findings.add(
+          ViolationCode.MigrationRepeated,
+          w,
+          [m.instance],
+          `instance "${m.instance}" is migrated more than once in wave ${w}`,
+        );
+
+      const source: string[] = [];
+      if (i === undefined) source.push(`instance "${m.instance}" is not in the inventory`);
+      else if (this.hostName(i) !== m.from)
+        source.push(`instance "${m.instance}" is on "${this.hostName(i)}", not "${m.from}"`);
+      if (lastFrom === undefined || this.inWave[lastFrom] !== w)
+        source.push(`"${m.from}" is not a node of wave ${w}`);
+      if (source.length > 0)
+        this.findings.add(
+          ViolationCode.MigrationSource,
+          w,
+          [m.instance, m.from],
+          `migration of "${m.instance}" from "${m.from}": ${source.join('; ')}`,
+        );
+
+      const to = this.nodeId.get(m.to);
+      const toNode = to === undefined ? undefined : this.nodeList[to];
+      const target: string[] = [];
+      if (to === undefined || toNode === undefined) target.push('is not in the inventory');
+      else {
+        if (this.compute[to] !== 1) target.push('is not a compute node');
+        if (toNode.state !== 'up') target.push(`is ${describeState(toNode.state)}`);
+        if (this.inWave[to] === w) target.push(`is in wave ${w} itself`);
+      }
+      if (target.length > 0)
+        this.findings.add(
+          ViolationCode.MigrationTarget,
+          w,
+          [m.instance, m.to],
+          `migration of "${m.instance}" to "${m.to}": the target ${target.join(', ')}`,
+        );
+
+      if (i === undefined) continue;
+      const mode = modeProblem(this.mobility[i]!, m.mode, this.action);
       if (mode !== undefined)
-        findings.add(
+        this.findings.add(
           ViolationCode.MigrationMode,
           w,
           [m.instance],
           `${m.mode} migration of "${m.instance}": ${mode}`,
         );
-      const from = current === undefined ? undefined : index.nodes.get(current);
-      if (from !== undefined && to !== undefined && siteOf(from) !== siteOf(to))
-        findings.add(
+      const current = this.host[i]!;
+      const fromNode = current >= 0 ? this.nodeList[current] : undefined;
+      if (fromNode !== undefined && toNode !== undefined && siteOf(fromNode) !== siteOf(toNode))
+        this.findings.add(
           ViolationCode.MigrationSite,
           w,
-          [m.instance, from.name, to.name],
-          `migration of "${m.instance}" from "${from.name}" (site ${siteOf(from)}) to "${to.name}" (site ${siteOf(to)}) leaves its site`,
+          [m.instance, fromNode.name, toNode.name],
+          `migration of "${m.instance}" from "${fromNode.name}" (site ${siteOf(fromNode)}) to "${toNode.name}" (site ${siteOf(toNode)}) leaves its site`,
         );
-      if (instance.serverGroup !== undefined) {
-        let batch = batches.get(m.batch);
-        if (batch === undefined) batches.set(m.batch, (batch = new Map()));
-        push(batch, instance.serverGroup, m.instance);
+      const g = this.groupOf[i]!;
+      if (g >= 0) {
+        const batch = batches.get(m.batch) ?? new Map<number, string[]>();
+        batches.set(m.batch, batch);
+        push(batch, g, m.instance);
       }
-      if (to !== undefined && current !== undefined) {
-        if (!startHost.has(m.instance)) startHost.set(m.instance, current);
-        if (m.mode === 'cold') cold.add(m.instance);
-        leave(placement, index, instance, current);
-        placement.host.set(m.instance, m.to);
-        arrive(placement, index, instance, m.to);
-        receivers.add(m.to);
+      if (to === undefined) continue;
+      if (this.movedAt[i] !== w) {
+        this.movedAt[i] = w;
+        this.startHost[i] = current;
+        moved.push(i);
+      }
+      if (m.mode === 'cold') this.coldAt[i] = w;
+      this.leave(i);
+      this.arrive(i, to);
+      if (this.received[to] !== w) {
+        this.received[to] = w;
+        receivers.push(to);
+      }
+    }
+    this.checkBatches(batches, w);
+    return { instances: moved, receivers };
+  }
+
+  private checkBatches(
+    batches: ReadonlyMap<number, ReadonlyMap<number, readonly string[]>>,
+    w: number,
+  ): void {
+    for (const [batch, groups] of [...batches].sort((a, b) => a[0] - b[0]))
+      for (const [g, names] of groups) {
+        const group = this.groups[g];
+        if (group !== undefined && names.length > group.maxImpacted)
+          this.findings.add(
+            ViolationCode.MigrationBatch,
+            w,
+            [group.name, ...names],
+            `batch ${batch} of wave ${w} migrates ${names.length} members of server group "${group.name}", more than maxImpacted ${group.maxImpacted}`,
+          );
+      }
+  }
+
+  private checkCapacity(receivers: readonly number[], w: number): void {
+    for (const node of receivers) {
+      const over: string[] = [];
+      RESOURCES.forEach((resource, r) => {
+        const limit = this.limit[node * 3 + r]!;
+        const used = this.usage[node * 3 + r]!;
+        // NaN (no capacity given) compares false: nothing to check against.
+        if (used > limit * (1 + TOLERANCE) + TOLERANCE) over.push(`${resource} ${used} > ${limit}`);
+      });
+      if (over.length > 0)
+        this.findings.add(
+          ViolationCode.Capacity,
+          w,
+          [this.nodeNames[node]!],
+          `after wave ${w}'s migrations, node "${this.nodeNames[node]}" is over capacity × overcommit: ${over.join(', ')}`,
+        );
+    }
+  }
+
+  /**
+   * Anti-affinity: on each node that received instances, a group with two or more members there,
+   * one of which arrived in this wave (co-locations the inventory already had are not the plan's).
+   */
+  private checkAntiAffinity(receivers: readonly number[], w: number): void {
+    for (const node of receivers) {
+      const scan = ++this.scan;
+      const crowded: number[] = [];
+      for (let i = this.head[node]!; i >= 0; i = this.next[i]!) {
+        const g = this.groupOf[i]!;
+        if (g < 0 || this.antiAffinity[g] !== 1) continue;
+        if (this.groupMark[g] !== scan) {
+          this.groupMark[g] = scan;
+          this.groupTally[g] = 0;
+          this.groupArrived[g] = 0;
+        }
+        if (++this.groupTally[g]! === 2) crowded.push(g);
+        if (this.movedAt[i] === w && this.startHost[i] !== node) this.groupArrived[g] = 1;
+      }
+      for (const g of crowded) {
+        if (this.groupArrived[g] !== 1) continue;
+        const name = this.groups[g]!.name;
+        const together = [...this.on(node)]
+          .filter((i) => this.groupOf[i] === g)
+          .map((i) => this.instances[i]!.name);
+        this.findings.add(
+          ViolationCode.AntiAffinity,
+          w,
+          [name, this.nodeNames[node]!, ...together],
+          `after wave ${w}'s migrations, node "${this.nodeNames[node]}" holds ${together.length} members of anti-affinity group "${name}"`,
+        );
       }
     }
   }
 
-  checkBatches(findings, index, batches, w);
-  checkCapacity(findings, index, placement, receivers, w);
-  checkGroupsAfterMoves(findings, index, placement, startHost, w);
+  /** Affinity: members of a group that were on one node when the wave started still are. */
+  private checkAffinity(moved: readonly number[], w: number): void {
+    const touched = new Set<number>();
+    for (const i of moved) {
+      const g = this.groupOf[i]!;
+      if (g >= 0 && this.groups[g]!.policy === 'affinity') touched.add(g);
+    }
+    for (const g of touched) {
+      const byStart = new Map<number, number[]>();
+      for (const m of this.groupMembers[g]!)
+        push(byStart, this.movedAt[m] === w ? this.startHost[m]! : this.host[m]!, m);
+      for (const [start, together] of byStart) {
+        if (start < 0 || together.length < 2) continue;
+        const end = this.host[together[0]!];
+        if (together.every((m) => this.host[m] === end)) continue;
+        const name = this.groups[g]!.name;
+        this.findings.add(
+          ViolationCode.Affinity,
+          w,
+          [name, ...together.map((m) => this.instances[m]!.name)],
+          `wave ${w} separates members of affinity group "${name}" that were together on "${this.nodeNames[start]}"`,
+        );
+      }
+    }
+  }
 
-  // Who is down during the wave: the always-down (instances on nodes that are not up, counted in
-  // placement as it was when the wave started) plus those the wave takes down.
-  const extraGroup = new Map<string, string[]>();
-  const extraVnf = new Map<string, string[]>();
-  const considered = new Set<string>();
-  for (const name of [...resident, ...startHost.keys()]) {
-    if (considered.has(name)) continue;
-    considered.add(name);
-    const instance = index.instances.get(name);
-    if (instance === undefined) continue;
-    const start = startHost.get(name) ?? placement.host.get(name);
-    if (!isUp(start)) continue;
-    const end = placement.host.get(name);
-    if (!(cold.has(name) || end === undefined || members.has(end) || !isUp(end))) continue;
-    if (instance.serverGroup !== undefined) push(extraGroup, instance.serverGroup, name);
-    if (instance.vnf !== undefined) push(extraVnf, instance.vnf, name);
-  }
-  // placement's always-down counts already follow the moves; take them back to the wave's start.
-  const groupStartCorrection = new Map<string, number>();
-  const vnfStartCorrection = new Map<string, number>();
-  for (const [name, start] of startHost) {
-    const instance = index.instances.get(name);
-    const end = placement.host.get(name);
-    if (instance === undefined || isUp(start) === isUp(end)) continue;
-    const correction = isUp(start) ? -1 : 1;
-    if (instance.serverGroup !== undefined) increment(groupStartCorrection, instance.serverGroup, correction);
-    if (instance.vnf !== undefined) increment(vnfStartCorrection, instance.vnf, correction);
-  }
-  for (const [name, down] of extraGroup) {
-    const group = index.groups.get(name);
-    if (group === undefined) continue;
-    const total = (placement.groupDown.get(name) ?? 0) + (groupStartCorrection.get(name) ?? 0) + down.length;
-    if (total > group.maxImpacted)
-      findings.add(
-        ViolationCode.ServerGroupImpact,
-        w,
-        [name, ...down],
-        `wave ${w} has ${total} members of server group "${name}" down, more than maxImpacted ${group.maxImpacted}`,
-      );
-  }
-  for (const [name, down] of extraVnf) {
-    const vnf = index.vnfSize.get(name);
-    const minAvailable = index.vnfMinAvailable.get(name);
-    if (vnf === undefined || minAvailable === undefined) continue;
-    const running =
-      vnf - (placement.vnfDown.get(name) ?? 0) - (vnfStartCorrection.get(name) ?? 0) - down.length;
-    if (running < minAvailable)
-      findings.add(
-        ViolationCode.VnfMinAvailable,
-        w,
-        [name, ...down],
-        `wave ${w} leaves VNF "${name}" with ${running} instances running, fewer than minAvailable ${minAvailable}`,
-      );
+  /**
+   * Who is down during the wave: the always-down (on nodes that are not up when the wave starts)
+   * plus those the wave takes down: left on its nodes, moved cold, or moved onto a node not up.
+   */
+  private checkDown(resident: readonly number[], moved: readonly number[], w: number): void {
+    const groupDown = new Map<number, number[]>();
+    const vnfDown = new Map<number, number[]>();
+    const consider = (i: number) => {
+      if (this.seenAt[i] === w) return;
+      this.seenAt[i] = w;
+      const start = this.movedAt[i] === w ? this.startHost[i]! : this.host[i]!;
+      if (!this.isUp(start)) return;
+      const end = this.host[i]!;
+      if (this.coldAt[i] !== w && this.isUp(end) && this.inWave[end] !== w) return;
+      const g = this.groupOf[i]!;
+      if (g >= 0) push(groupDown, g, i);
+      const v = this.vnfOf[i]!;
+      if (v >= 0) push(vnfDown, v, i);
+    };
+    for (const i of resident) consider(i);
+    for (const i of moved) consider(i);
+
+    // The always-down counts already follow the moves: take them back to the wave's start.
+    const groupCorrection = new Map<number, number>();
+    const vnfCorrection = new Map<number, number>();
+    for (const i of moved) {
+      const start = this.isUp(this.startHost[i]!);
+      if (start === this.isUp(this.host[i]!)) continue;
+      const correction = start ? -1 : 1;
+      const g = this.groupOf[i]!;
+      if (g >= 0) increment(groupCorrection, g, correction);
+      const v = this.vnfOf[i]!;
+      if (v >= 0) increment(vnfCorrection, v, correction);
+    }
+    const names = (list: readonly number[]) => list.map((i) => this.instances[i]!.name);
+    for (const [g, down] of groupDown) {
+      const group = this.groups[g]!;
+      const total = this.groupDown[g]! + (groupCorrection.get(g) ?? 0) + down.length;
+      if (total > group.maxImpacted)
+        this.findings.add(
+          ViolationCode.ServerGroupImpact,
+          w,
+          [group.name, ...names(down)],
+          `wave ${w} has ${total} members of server group "${group.name}" down, more than maxImpacted ${group.maxImpacted}`,
+        );
+    }
+    for (const [v, down] of vnfDown) {
+      const vnf = this.vnfs[v]!;
+      const running = this.vnfSize[v]! - this.vnfDown[v]! - (vnfCorrection.get(v) ?? 0) - down.length;
+      if (running < vnf.minAvailable)
+        this.findings.add(
+          ViolationCode.VnfMinAvailable,
+          w,
+          [vnf.name, ...names(down)],
+          `wave ${w} leaves VNF "${vnf.name}" with ${running} instances running, fewer than minAvailable ${vnf.minAvailable}`,
+        );
+    }
   }
 }
 
 function modeProblem(
-  instance: Instance,
+  mobility: Instance['migration'],
   mode: Migration['mode'],
   action: Campaign['strategy']['instanceAction'],
 ): string | undefined {
   if (action === 'none' || action === 'stop-start')
     return `the campaign's instanceAction is ${action}: no instance is migrated`;
-  if (instance.migration === 'none') return 'the instance cannot move (migration: none)';
-  if (mode !== 'cold' && instance.migration === 'cold')
-    return 'the instance only moves cold (migration: cold)';
+  if (mobility === 'none') return 'the instance cannot move (migration: none)';
+  if (mode !== 'cold' && mobility === 'cold') return 'the instance only moves cold (migration: cold)';
   if (mode !== 'cold' && action === 'cold-migrate') return "the campaign's instanceAction is cold-migrate";
   return undefined;
 }
 
-function checkBatches(
-  findings: Findings,
-  index: Index,
-  batches: ReadonlyMap<number, ReadonlyMap<string, readonly string[]>>,
-  w: number,
-): void {
-  for (const [batch, groups] of [...batches].sort((a, b) => a[0] - b[0]))
-    for (const [name, moved] of groups) {
-      const group = index.groups.get(name);
-      if (group !== undefined && moved.length > group.maxImpacted)
-        findings.add(
-          ViolationCode.MigrationBatch,
-          w,
-          [name, ...moved],
-          `batch ${batch} of wave ${w} migrates ${moved.length} members of server group "${name}", more than maxImpacted ${group.maxImpacted}`,
-        );
-    }
-}
-
 // Sums are built in an order the planner may not share: allow for rounding.
 const TOLERANCE = 1e-9;
-
-function checkCapacity(
-  findings: Findings,
-  index: Index,
-  placement: Placement,
-  receivers: ReadonlySet<string>,
-  w: number,
-): void {
-  const oc = index.overcommit;
-  for (const name of receivers) {
-    const capacity = index.nodes.get(name)?.capacity;
-    const load = placement.usage.get(name);
-    if (capacity === undefined || load === undefined) continue;
-    const over: string[] = [];
-    for (const r of RESOURCES) {
-      const limit = capacity[r] * oc[r];
-      if (load[r] > limit * (1 + TOLERANCE) + TOLERANCE) over.push(`${r} ${load[r]} > ${limit}`);
-    }
-    if (over.length > 0)
-      findings.add(
-        ViolationCode.Capacity,
-        w,
-        [name],
-        `after wave ${w}'s migrations, node "${name}" is over capacity × overcommit: ${over.join(', ')}`,
-      );
-  }
-}
-
-/** Anti-affinity (new co-locations only) and affinity (members together stay together). */
-function checkGroupsAfterMoves(
-  findings: Findings,
-  index: Index,
-  placement: Placement,
-  startHost: ReadonlyMap<string, string>,
-  w: number,
-): void {
-  const reported = new Set<string>();
-  const affinityGroups = new Set<string>();
-  for (const [name, start] of startHost) {
-    const groupName = index.instances.get(name)?.serverGroup;
-    const group = groupName === undefined ? undefined : index.groups.get(groupName);
-    if (group === undefined) continue;
-    if (group.policy === 'affinity') affinityGroups.add(group.name);
-    const end = placement.host.get(name);
-    if (group.policy !== 'anti-affinity' || end === undefined || end === start) continue;
-    if ((placement.antiAffinity.get(group.name)?.get(end) ?? 0) < 2) continue;
-    const key = `${group.name}\u0000${end}`;
-    if (reported.has(key)) continue;
-    reported.add(key);
-    const together = [...(placement.byHost.get(end) ?? [])].filter(
-      (i) => index.instances.get(i)?.serverGroup === group.name,
-    );
-    findings.add(
-      ViolationCode.AntiAffinity,
-      w,
-      [group.name, end, ...together],
-      `after wave ${w}'s migrations, node "${end}" holds ${together.length} members of anti-affinity group "${group.name}"`,
-    );
-  }
-  for (const name of affinityGroups) {
-    const byStart = new Map<string, string[]>();
-    for (const member of index.groupMembers.get(name) ?? []) {
-      const start = startHost.get(member) ?? placement.host.get(member);
-      if (start !== undefined) push(byStart, start, member);
-    }
-    for (const [start, together] of byStart) {
-      if (together.length < 2) continue;
-      const ends = new Set(together.map((i) => placement.host.get(i)));
-      if (ends.size > 1)
-        findings.add(
-          ViolationCode.Affinity,
-          w,
-          [name, ...together],
-          `wave ${w} separates members of affinity group "${name}" that were together on "${start}"`,
-        );
-    }
-  }
-}
 
 /** Rule 4, primaries: a cluster's primary strictly after its other upgraded members. */
 function checkPrimaries(

@@ -2,7 +2,7 @@
  * Parsing YAML or JSON text into plain data, and finding where a field path sits in the text.
  * Positions are worked out only when an error needs them: a valid 40 MB inventory pays nothing for them.
  */
-import { type Document, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { type CST, type Document, isMap, isPair, isScalar, isSeq, Parser, parseDocument } from 'yaml';
 
 /** A parsed document and the means to locate its fields. */
 export interface ParsedSource {
@@ -50,6 +50,16 @@ export function parseSource(text: string): ParsedSource | { readonly syntax: Syn
   }
   let doc: Document;
   try {
+    const deep = tooDeep(body);
+    if (deep !== undefined)
+      return {
+        syntax: [
+          {
+            message: `invalid YAML: nested more than ${MAX_YAML_DEPTH} levels deep`,
+            ...lineColumn(body, deep),
+          },
+        ],
+      };
     doc = parseDocument(body, { uniqueKeys: true, prettyErrors: false });
   } catch (error) {
     return { syntax: [{ message: `cannot parse: ${String(error)}`, line: 1, column: 1 }] };
@@ -71,6 +81,31 @@ export function parseSource(text: string): ParsedSource | { readonly syntax: Syn
     data,
     locate: (path, options) => lineColumn(body, locateInYaml(doc, path, options?.key ?? false)),
   };
+}
+
+/**
+ * YAML nested deeper than this is refused before it is composed. The yaml composer recurses once per
+ * level; near the end of the stack V8 can then abort the whole process (a fatal "RegExpCompiler
+ * Allocation failed", not an exception). Real documents need a handful of levels.
+ */
+const MAX_YAML_DEPTH = 256;
+
+/** The offset of a collection nested deeper than {@link MAX_YAML_DEPTH}, if any, found without recursion. */
+function tooDeep(body: string): number | undefined {
+  for (const token of new Parser().parse(body)) {
+    const stack: [CST.Token, number][] = [[token, 0]];
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+      const [t, depth] = top;
+      if (depth > MAX_YAML_DEPTH) return t.offset;
+      if (t.type === 'document' && t.value) stack.push([t.value, depth]);
+      else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection')
+        for (const item of t.items) {
+          if (item.key) stack.push([item.key, depth + 1]);
+          if (item.value) stack.push([item.value, depth + 1]);
+        }
+    }
+  }
+  return undefined;
 }
 
 /** 1-based line and column of an offset. */

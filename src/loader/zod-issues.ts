@@ -22,6 +22,7 @@ export function describeValue(value: unknown): string {
 /** Converts zod's issues to document issues. `schema` is used to suggest field names. */
 export function fromZodIssues(issues: readonly z.core.$ZodIssue[], schema: z.ZodType): DocumentIssue[] {
   const out: DocumentIssue[] = [];
+  const seen = new Set<string>(); // checks sharing one message (e.g. int and max for 1e308) fail together
   for (const issue of issues) {
     const path: Path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
     if (issue.code === 'unrecognized_keys') {
@@ -41,7 +42,11 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], schema: z.Zod
       input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_union')
         ? ', but it is missing'
         : `, got ${describeValue(input)}`;
-    out.push({ code: 'schema', path, message: `${issue.message}${got}` });
+    const message = `${issue.message}${got}`;
+    const id = JSON.stringify([path, message]);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({ code: 'schema', path, message });
   }
   return out;
 }

@@ -21,6 +21,16 @@ export interface PlanOptions {
    * @defaultValue the built-in catalog with the campaign's `components` overrides
    */
   readonly catalog?: Catalog | undefined;
+  /**
+   * Index of the first wave (re-planning numbers the new waves after the finished ones).
+   * @defaultValue 0
+   */
+  readonly firstWave?: number | undefined;
+  /**
+   * The canary already ran (re-planning): no wave is limited to the canary size.
+   * @defaultValue false
+   */
+  readonly canaryDone?: boolean | undefined;
 }
 
 /**
@@ -39,7 +49,7 @@ export function createPlan(inventory: Inventory, campaign: Campaign, options: Pl
   const catalog = options.catalog ?? resolveCatalog(campaign.components);
   const world = buildWorld(inventory, campaign, catalog);
   const precedence = buildPrecedence(world);
-  const drafts = buildWaves(world, precedence);
+  const drafts = buildWaves(world, precedence, options.firstWave ?? 0, options.canaryDone ?? false);
   const waves: Wave[] = drafts.map((draft) => {
     const { steps, expectedSeconds } = waveSteps(world, draft);
     return {
@@ -98,8 +108,8 @@ function vnfImpact(world: World, drafts: WaveDraft[], waves: Wave[]): VnfImpact[
     instanceDownSeconds: 0,
     outageSeconds: 0,
   }));
-  drafts.forEach((draft, w) => {
-    const seconds = waves[w]?.expectedSeconds ?? 0;
+  drafts.forEach((draft, i) => {
+    const seconds = waves[i]?.expectedSeconds ?? 0;
     const downPerVnf = new Map<number, number>();
     for (const inst of draft.down)
       if (inst.vnf >= 0) downPerVnf.set(inst.vnf, (downPerVnf.get(inst.vnf) ?? 0) + 1);
@@ -164,11 +174,15 @@ export function lowerBoundWaves(world: World): number {
     if (controllers) row.control = Math.max(row.control, waves);
     else row.other = Math.max(row.other, waves);
   }
-  // The canary shrinks only the first compute wave of the campaign, whichever site it is in.
-  const canaryExtra = (c: number) => (c === 0 ? 0 : computeWaves(c) - Math.ceil(c / maxParallel));
   const rows = [...perSite.values()];
-  const siteBound = (r: SiteRow) => Math.max(r.control + Math.ceil(r.computes / maxParallel), r.other);
-  const extra = Math.min(...rows.filter((r) => r.computes > 0).map((r) => canaryExtra(r.computes)), Infinity);
+  const siteBound = (r: SiteRow, canary = false) =>
+    Math.max(r.control + (canary ? computeWaves(r.computes) : Math.ceil(r.computes / maxParallel)), r.other);
+  // The canary shrinks only the first compute wave of the campaign, whichever site it is in; it may
+  // cost that site no wave at all (when the site's other clusters need more waves anyway).
+  const extra = Math.min(
+    ...rows.filter((r) => r.computes > 0).map((r) => siteBound(r, true) - siteBound(r)),
+    Infinity,
+  );
   const canaryWaves = Number.isFinite(extra) ? extra : 0;
   if (strategy.siteOrder === 'sequential') return rows.reduce((s, r) => s + siteBound(r), 0) + canaryWaves;
   // Side by side, each site's computes still wait for its own controllers, and all share maxParallel.

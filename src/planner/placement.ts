@@ -1,8 +1,8 @@
 /**
- * Choosing where each instance goes. Targets are looked for in the instance's own site and zone, first
- * among nodes that are final (already upgraded, or not to be upgraded) so the instance moves once, then
- * among nodes upgraded last. Never a node of the wave, never over capacity × overcommit, never beside
- * another member of a hard anti-affinity group.
+ * Choosing where each instance goes. Targets are looked for in the instance's own site and zone (then,
+ * when it has no room, the site's other zones), first among nodes that are final (already upgraded, or
+ * not to be upgraded) so the instance moves once, then among nodes upgraded last. Never a node of the
+ * wave, never over capacity × overcommit, never beside another member of a hard anti-affinity group.
  */
 import type { InstanceState, NodeState, World } from './world.js';
 import { fits } from './world.js';
@@ -80,6 +80,8 @@ export class TargetFinder {
   readonly #later = new Map<string, MaxHeap>();
   readonly #lateness: Float64Array;
   readonly #smallest: readonly [number, number, number];
+  /** site -> its site|zone keys, in the order first seen. */
+  readonly #zones = new Map<string, string[]>();
 
   /** `lateness[i]`: higher for nodes expected to be upgraded later. */
   constructor(world: World, lateness: Float64Array) {
@@ -103,6 +105,9 @@ export class TargetFinder {
     if (!heap) {
       heap = new MaxHeap();
       map.set(key, heap);
+      const zones = this.#zones.get(node.site);
+      if (!zones) this.#zones.set(node.site, [key]);
+      else if (!zones.includes(key)) zones.push(key);
     }
     return heap;
   }
@@ -117,20 +122,23 @@ export class TargetFinder {
    * Does not place the unit (the caller does, then calls {@link TargetFinder.placed}).
    */
   find(unit: MoveUnit, source: NodeState, wave: number): NodeState | undefined {
-    const site = `${source.site}|${source.zone}`;
+    const own = `${source.site}|${source.zone}`;
     const soft = this.#world.groups[unit.group]?.policy === 'soft-anti-affinity';
     const strict = this.#world.groups[unit.group]?.policy === 'anti-affinity' || soft;
-    for (const allowNeighbour of soft ? [false, true] : [false]) {
-      for (const [map, final] of [
-        [this.#final, true],
-        [this.#later, false],
-      ] as const) {
-        const heap = map.get(site);
-        if (!heap) continue;
-        const node = this.#search(heap, final, unit, wave, strict && !allowNeighbour);
-        if (node) return node;
+    // The instance's own zone first; the site's other zones only when its own has no room.
+    const zones = [own, ...(this.#zones.get(source.site) ?? []).filter((z) => z !== own)];
+    for (const zone of zones)
+      for (const allowNeighbour of soft ? [false, true] : [false]) {
+        for (const [map, final] of [
+          [this.#final, true],
+          [this.#later, false],
+        ] as const) {
+          const heap = map.get(zone);
+          if (!heap) continue;
+          const node = this.#search(heap, final, unit, wave, strict && !allowNeighbour);
+          if (node) return node;
+        }
       }
-    }
     return undefined;
   }
 

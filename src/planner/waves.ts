@@ -57,7 +57,12 @@ interface WaveCounters {
 }
 
 /** @internal */
-export function buildWaves(world: World, precedence: Precedence): WaveDraft[] {
+export function buildWaves(
+  world: World,
+  precedence: Precedence,
+  firstWave = 0,
+  canaryAlreadyDone = false,
+): WaveDraft[] {
   const { campaign } = world;
   const maxParallel = resolveMaxParallel(world.inventory, campaign);
   const sequential = campaign.strategy.siteOrder === 'sequential';
@@ -110,7 +115,7 @@ export function buildWaves(world: World, precedence: Precedence): WaveDraft[] {
 
   const waves: WaveDraft[] = [];
   let left = planned.length;
-  let canaryDone = false;
+  let canaryDone = canaryAlreadyDone;
   let siteCursor = 0;
   while (left > 0) {
     const site = sequential ? sites[siteCursor] : undefined;
@@ -118,7 +123,7 @@ export function buildWaves(world: World, precedence: Precedence): WaveDraft[] {
       siteCursor++;
       continue;
     }
-    const index = waves.length;
+    const index = firstWave + waves.length;
     const eligible = (n: NodeState) =>
       n.wave < 0 && (site === undefined || n.site === site) && isReady(precedence, n);
     const counters: WaveCounters = {
@@ -220,7 +225,8 @@ function admits(
     )
       return false;
   }
-  const unclustered = !n.isCompute && n.clusters.length === 0;
+  // A site's shared-services group is the planner's own, not a declared cluster: it does not lift the limit.
+  const unclustered = !n.isCompute && n.clusters.every((c) => world.clusters[c]?.implicit === true);
   if (unclustered && n.roles.some((r) => (counters.role.get(r) ?? 0) + 1 > maxParallel)) return false;
 
   const down: InstanceState[] = [];
@@ -287,15 +293,25 @@ function evacuate(
   const together = new Map<number, InstanceState[]>();
   for (const i of n.instances) {
     const inst = world.instances[i];
-    if (!inst || inst.treatment === 'stay') continue;
+    if (!inst) continue;
     const policy = world.groups[inst.group]?.policy;
     if (policy === 'affinity' || policy === 'soft-affinity') {
       const members = together.get(inst.group);
       if (members) members.push(inst);
       else together.set(inst.group, [inst]);
-    } else units.push({ instances: [inst], resources: inst.resources, group: inst.group });
+    } else if (inst.treatment !== 'stay')
+      units.push({ instances: [inst], resources: inst.resources, group: inst.group });
   }
-  for (const [group, members] of together) {
+  for (const [group, all] of together) {
+    const members = all.filter((m) => m.treatment !== 'stay');
+    if (members.length === 0) continue;
+    if (members.length < all.length && world.groups[group]?.policy === 'affinity') {
+      // A member that cannot move pins its hard-affinity group: the others stay (down) with it.
+      const live = members.filter((m) => m.treatment === 'live'); // the others are counted down already
+      if (!budgetAllows(world, counters, live)) return false;
+      charge(counters, live);
+      continue;
+    }
     const r: [number, number, number] = [0, 0, 0];
     for (const m of members) for (let d = 0; d < 3; d++) r[d] = (r[d] ?? 0) + (m.resources[d] ?? 0);
     units.push({ instances: members, resources: r, group });
@@ -305,13 +321,11 @@ function evacuate(
   const mine: PlannedMigration[] = [];
   for (const unit of units) {
     const target = finder.find(unit, n, wave);
-    // No room anywhere: a live-movable instance may still stay (down) when its group and VNF allow it.
-    if (
-      !target &&
-      unit.instances.every((i) => i.treatment === 'live') &&
-      budgetAllows(world, counters, unit.instances)
-    ) {
-      charge(counters, unit.instances);
+    // No room anywhere: the unit may still stay (down) when its groups and VNFs allow it. Cold movers
+    // are counted down already (a cold move takes them down too); live ones are counted now.
+    const live = unit.instances.filter((i) => i.treatment === 'live');
+    if (!target && budgetAllows(world, counters, live)) {
+      charge(counters, live);
       continue;
     }
     if (!target) {

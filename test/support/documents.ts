@@ -4,7 +4,12 @@
  * catch a {@link DocumentError} and to find where a piece of text sits.
  */
 import { expect } from 'vitest';
-import { type CampaignInput, type DocumentError, EscalatorError, type InventoryInput } from '../../src/index.js';
+import {
+  type CampaignInput,
+  type DocumentError,
+  EscalatorError,
+  type InventoryInput,
+} from '../../src/index.js';
 
 /** A minimal valid inventory: two controllers in a cluster, two computes, one VM. Fresh on every call. */
 export function minimalInventory(): InventoryInput {
