@@ -261,7 +261,7 @@ describe('the loader never throws anything but a positioned DocumentError', () =
   it('on random JSON values, as JSON text', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => everyParser(JSON.stringify(v))),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 
@@ -320,7 +320,7 @@ describe('the loader never throws anything but a positioned DocumentError', () =
         fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ maxLength: 300 })),
         everyParser,
       ),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 
@@ -330,7 +330,7 @@ describe('the loader never throws anything but a positioned DocumentError', () =
         fc.uint8Array({ maxLength: 400 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
         everyParser,
       ),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 
@@ -413,7 +413,7 @@ describe('the loader never throws anything but a positioned DocumentError', () =
     );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 60 }), (tokens) => everyParser(`{${tokens.join('')}`)),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 

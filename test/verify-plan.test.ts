@@ -116,6 +116,12 @@ function rollingPlan(inv: Inventory, chunk: number) {
   for (const instance of inv.instances)
     onNode.set(instance.host, [...(onNode.get(instance.host) ?? []), instance]);
   const maxImpacted = new Map(inv.serverGroups.map((g) => [g.name, g.maxImpacted]));
+  // Memory is the scarce resource of generated clouds: keep count of what is left on each node.
+  const room = new Map(
+    inv.nodes.map((n) => [n.name, (n.capacity?.memoryMiB ?? 0) * inv.overcommit.memory] as const),
+  );
+  for (const instance of inv.instances)
+    room.set(instance.host, (room.get(instance.host) ?? 0) - instance.resources.memoryMiB);
   let next = 0;
   const waves = chunks.map((nodes) => {
     const inWave = new Set(nodes);
@@ -129,7 +135,10 @@ function rollingPlan(inv: Inventory, chunk: number) {
           continue;
         }
         let to = computes[next++ % computes.length] ?? from;
-        while (inWave.has(to)) to = computes[next++ % computes.length] ?? from;
+        while (inWave.has(to) || (room.get(to) ?? 0) < instance.resources.memoryMiB)
+          to = computes[next++ % computes.length] ?? from;
+        room.set(to, (room.get(to) ?? 0) - instance.resources.memoryMiB);
+        room.set(from, (room.get(from) ?? 0) + instance.resources.memoryMiB);
         const group = instance.serverGroup;
         const nth = group === undefined ? 0 : (moved.get(group) ?? 0);
         if (group !== undefined) moved.set(group, nth + 1);
@@ -178,6 +187,7 @@ describe('coverage', () => {
   });
 
   it('node-repeated: a node is in one wave, once', () => {
+    expectClean(verifyPlan(inventory(), campaign(), plan(['cmp-1'], ['cmp-2', 'cmp-3'], ['cmp-4'])));
     const verdict = verifyPlan(
       inventory(),
       campaign(),
@@ -479,6 +489,16 @@ describe('migrations', () => {
   });
 
   it('migration-target: an up compute node outside the wave', () => {
+    // cmp-1, upgraded in the canary wave, is a fine target in the next one.
+    expectClean(
+      verifyPlan(
+        inv([vm('vm-1', 'cmp-2')]),
+        campaign(),
+        plan(['cmp-1'], { nodes: ['cmp-2', 'cmp-3'], migrations: [mig('vm-1', 'cmp-2', 'cmp-1')] }, [
+          'cmp-4',
+        ]),
+      ),
+    );
     const verdict = verifyPlan(
       inv([vm('vm-1', 'cmp-2'), vm('vm-2', 'cmp-2'), vm('vm-3', 'cmp-2'), vm('vm-4', 'cmp-2')]),
       campaign({ instanceAction: 'live-migrate' }),

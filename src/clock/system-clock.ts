@@ -28,7 +28,7 @@ export const systemClock: Clock = Object.freeze({
         reject(signal.reason);
         return;
       }
-      let remaining = ms > 0 ? ms : 0;
+      let remaining = Number.isNaN(ms) ? 0 : Math.max(ms, 0);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = (): void => {
         clearTimeout(timer);

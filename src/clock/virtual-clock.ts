@@ -112,7 +112,7 @@ class VirtualClockImpl implements VirtualClock {
 
   sleep(ms: number, signal?: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const delay = ms > 0 ? ms : 0; // NaN and negative: 0
+    const delay = Number.isNaN(ms) ? 0 : Math.max(ms, 0);
     if (delay === 0) return this.#nextTurn(signal);
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {

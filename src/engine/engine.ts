@@ -639,7 +639,7 @@ export class Engine extends EventEmitter<EngineEvents> {
             const plan = replan(state.plan, { wavesDone: state.wavesDone }, inventory, state.campaign, {
               catalog: this.#catalog,
             });
-            await this.#append({ type: 'replan', at: this.#now(), plan, reason: drift });
+            await this.#append({ type: 'replan', at: this.#now(), plan, inventory, reason: drift });
             return; // #drive calls #execute again, on the new plan
           }
           await this.#transition('pause', `the cloud changed before wave ${wave.index}: ${drift}`);

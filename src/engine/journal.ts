@@ -110,6 +110,8 @@ export type JournalRecord =
       readonly type: 'replan';
       readonly at: string;
       readonly plan: Plan;
+      /** The fresh inventory the plan was made on; later drift checks compare the cloud with it. */
+      readonly inventory?: Inventory | undefined;
       readonly reason: string;
     }
   | {
@@ -254,6 +256,7 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
         for (const s of wave.steps) steps[s.id] = state.steps[s.id] ?? { state: 'pending', attempts: 0 };
       state.plan = record.plan;
       state.steps = steps;
+      if (record.inventory) state.inventory = record.inventory;
       break;
     }
   }

@@ -44,7 +44,7 @@ const STRING_RULES: readonly [RegExp, (match: string, ...groups: string[]) => st
   // key=value and key: value for secret-looking keys (X-Auth-Token: ..., password=..., "token": "...").
   [
     new RegExp(
-      String.raw`((?:pass(?:word|phrase|wd)|secret|token|api[-_]?key|private[-_]?key|credentials?)(?![A-Za-z0-9]))` +
+      '((?:pass(?:word|phrase|wd)|secret|token|api[-_]?key|private[-_]?key|credentials?)(?![A-Za-z0-9]))' +
         SEPARATOR +
         QUOTED_OR_BARE,
       'gi',

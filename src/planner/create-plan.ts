@@ -187,7 +187,7 @@ export function lowerBoundWaves(world: World): number {
   if (strategy.siteOrder === 'sequential') return rows.reduce((s, r) => s + siteBound(r), 0) + canaryWaves;
   // Side by side, each site's computes still wait for its own controllers, and all share maxParallel.
   const allComputes = rows.reduce((s, r) => s + r.computes, 0);
-  return Math.max(computeWaves(allComputes), ...rows.map(siteBound), 0);
+  return Math.max(computeWaves(allComputes), ...rows.map((r) => siteBound(r)), 0);
 }
 
 interface SiteRow {

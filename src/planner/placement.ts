@@ -169,7 +169,9 @@ export class TargetFinder {
         continue;
       }
       if (!this.#usable(node)) continue; // full for good: drop it
-      const blocked = antiAffinity && unit.group >= 0 && (node.groups.get(unit.group) ?? 0) > 0;
+      const blocked =
+        (antiAffinity && unit.group >= 0 && (node.groups.get(unit.group) ?? 0) > 0) ||
+        (!final && this.#pilesUp(node, unit));
       if (!blocked && fits(node, unit.resources)) {
         found = node;
         break;
@@ -182,6 +184,30 @@ export class TargetFinder {
     }
     if (found && !final) heap.push(found.index, this.#lateness[found.index] ?? 0);
     return found;
+  }
+
+  /**
+   * Whether the unit's members that are down whenever their node is (cold movers) would join so many
+   * such members of their server group or VNF on `node`, a node still to be upgraded, that its wave
+   * could never afford them all down at once.
+   */
+  #pilesUp(node: NodeState, unit: MoveUnit): boolean {
+    const { groups, vnfs, instances } = this.#world;
+    const cold = unit.instances.filter((i) => i.treatment !== 'live' && (i.group >= 0 || i.vnf >= 0));
+    if (cold.length === 0) return false;
+    const there = [...node.instances].flatMap((i) => {
+      const inst = instances[i];
+      return inst && inst.treatment !== 'live' ? [inst] : [];
+    });
+    const down = [...there, ...cold];
+    for (const { group: g, vnf: v } of cold) {
+      const group = groups[g];
+      if (group && group.alreadyDown + down.filter((i) => i.group === g).length > group.maxImpacted) return true;
+      const vnf = vnfs[v];
+      if (vnf && vnf.size - vnf.alreadyDown - down.filter((i) => i.vnf === v).length < vnf.minAvailable)
+        return true;
+    }
+    return false;
   }
 
   /** A node with no room left for even the smallest movable instance is no target any more. */

@@ -126,57 +126,67 @@ export function buildWaves(
     const index = firstWave + waves.length;
     const eligible = (n: NodeState) =>
       n.wave < 0 && (site === undefined || n.site === site) && isReady(precedence, n);
-    const counters: WaveCounters = {
-      computes: 0,
-      cluster: new Map(),
-      group: new Map(),
-      vnf: new Map(),
-      role: new Map(),
-    };
     const computeLimit = canaryDone ? maxParallel : Math.min(campaign.strategy.canary, maxParallel);
-    const chosen: NodeState[] = [];
-    const tryAdd = (n: NodeState) => {
-      if (eligible(n) && admits(world, n, index, counters, computeLimit, maxParallel)) {
-        n.wave = index;
-        chosen.push(n);
+    // Nodes whose instances found no room in this wave; when no chosen node can be emptied, the wave
+    // is chosen again without them.
+    const stuck: NodeState[] = [];
+    const migrations: PlannedMigration[] = [];
+    let nodes: NodeState[] = [];
+    while (nodes.length === 0) {
+      const counters: WaveCounters = {
+        computes: 0,
+        cluster: new Map(),
+        group: new Map(),
+        vnf: new Map(),
+        role: new Map(),
+      };
+      const chosen: NodeState[] = [];
+      const tryAdd = (n: NodeState) => {
+        if (eligible(n) && !stuck.includes(n) && admits(world, n, index, counters, computeLimit, maxParallel)) {
+          n.wave = index;
+          chosen.push(n);
+        }
+      };
+      for (const n of others) tryAdd(n);
+      if (canaryDone) {
+        // Spread conflicted nodes over the waves still to come, most constrained first.
+        const pending = conflicted.filter((n) => n.wave < 0).length;
+        const wavesLeft = Math.max(1, Math.ceil(computes.filter((n) => n.wave < 0).length / maxParallel));
+        const quota = Math.ceil(pending / wavesLeft);
+        for (const n of conflicted) {
+          if (counters.computes >= quota) break;
+          tryAdd(n);
+        }
       }
-    };
-    for (const n of others) tryAdd(n);
-    if (canaryDone) {
-      // Spread conflicted nodes over the waves still to come, most constrained first.
-      const pending = conflicted.filter((n) => n.wave < 0).length;
-      const wavesLeft = Math.max(1, Math.ceil(computes.filter((n) => n.wave < 0).length / maxParallel));
-      const quota = Math.ceil(pending / wavesLeft);
-      for (const n of conflicted) {
-        if (counters.computes >= quota) break;
+      for (const n of calm) {
+        if (counters.computes >= computeLimit) break;
         tryAdd(n);
       }
-    }
-    for (const n of calm) {
-      if (counters.computes >= computeLimit) break;
-      tryAdd(n);
-    }
-    for (const n of conflicted) {
-      if (counters.computes >= computeLimit) break;
-      tryAdd(n);
-    }
-    if (chosen.length === 0) throw diagnose(world, planned.filter(eligible), maxParallel);
+      for (const n of conflicted) {
+        if (counters.computes >= computeLimit) break;
+        tryAdd(n);
+      }
+      if (chosen.length === 0 && stuck.length > 0) {
+        const first = stuck[0];
+        throw new InfeasiblePlanError(
+          'not enough spare capacity to move the instances off any node that is next',
+          {
+            constraint: 'capacity',
+            nodes: stuck.map((n) => n.name),
+            instances: first ? [...first.instances].slice(0, 5).map((i) => world.instances[i]?.name ?? '') : [],
+            fix: 'add compute capacity in the same site and zone, raise the overcommit ratios, or free capacity',
+          },
+        );
+      }
+      if (chosen.length === 0) throw diagnose(world, planned.filter(eligible), maxParallel);
 
-    const migrations: PlannedMigration[] = [];
-    const nodes = chosen.filter((n) => evacuate(world, n, index, finder, counters, migrations));
-    if (nodes.length === 0) {
-      const stuck = chosen[0];
-      throw new InfeasiblePlanError(
-        'not enough spare capacity to move the instances off any node that is next',
-        {
-          constraint: 'capacity',
-          nodes: chosen.map((n) => n.name),
-          instances: stuck ? [...stuck.instances].slice(0, 5).map((i) => world.instances[i]?.name ?? '') : [],
-          fix: 'add compute capacity in the same site and zone, raise the overcommit ratios, or free capacity',
-        },
-      );
+      nodes = chosen.filter((n) => evacuate(world, n, index, finder, counters, migrations));
+      for (const n of chosen)
+        if (!nodes.includes(n)) {
+          n.wave = -1;
+          stuck.push(n);
+        }
     }
-    for (const n of chosen) if (!nodes.includes(n)) n.wave = -1;
 
     assignBatches(world, migrations);
     const stays = new Map<number, InstanceState[]>();
@@ -316,11 +326,25 @@ function evacuate(
     for (const m of members) for (let d = 0; d < 3; d++) r[d] = (r[d] ?? 0) + (m.resources[d] ?? 0);
     units.push({ instances: members, resources: r, group });
   }
-  // Largest first packs better.
-  units.sort((a, b) => b.resources[1] - a.resources[1] || b.resources[0] - a.resources[0]);
+  // Units that cannot stay (their group or VNF cannot afford them down) take the room first; then the
+  // largest first, which packs better.
+  const mustMove = new Map(
+    units.map((u) => [u, !budgetAllows(world, counters, u.instances.filter((i) => i.treatment === 'live'))]),
+  );
+  units.sort(
+    (a, b) =>
+      Number(mustMove.get(b)) - Number(mustMove.get(a)) ||
+      b.resources[1] - a.resources[1] ||
+      b.resources[0] - a.resources[0],
+  );
   const mine: PlannedMigration[] = [];
   for (const unit of units) {
     const target = finder.find(unit, n, wave);
+    if (!target && unit.instances.length > 1 && world.groups[unit.group]?.policy === 'soft-affinity') {
+      // Soft affinity gives way to room: its members move one by one (the loop reaches them later).
+      for (const inst of unit.instances) units.push({ instances: [inst], resources: inst.resources, group: unit.group });
+      continue;
+    }
     // No room anywhere: the unit may still stay (down) when its groups and VNFs allow it. Cold movers
     // are counted down already (a cold move takes them down too); live ones are counted now.
     const live = unit.instances.filter((i) => i.treatment === 'live');

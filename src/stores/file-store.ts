@@ -320,10 +320,10 @@ class FileStore implements FileStateStore {
     }
   }
 
-  append(campaign: string, entries: readonly JournalEntry[], options?: CallOptions): Promise<void> {
+  async append(campaign: string, entries: readonly JournalEntry[], options?: CallOptions): Promise<void> {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
-    if (entries.length === 0) return Promise.resolve();
+    if (entries.length === 0) return;
     return this.#serial(campaign, async () => {
       // Checked once more when our turn comes; once the write starts, it is finished.
       options?.signal?.throwIfAborted();
@@ -345,7 +345,7 @@ class FileStore implements FileStateStore {
     });
   }
 
-  read(campaign: string, options?: CallOptions): Promise<readonly JournalEntry[]> {
+  async read(campaign: string, options?: CallOptions): Promise<readonly JournalEntry[]> {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
     return this.#serial(campaign, async () => {
@@ -355,7 +355,7 @@ class FileStore implements FileStateStore {
     });
   }
 
-  compact(campaign: string, snapshot: JournalEntry, options?: CallOptions): Promise<void> {
+  async compact(campaign: string, snapshot: JournalEntry, options?: CallOptions): Promise<void> {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
     return this.#serial(campaign, async () => {
@@ -381,7 +381,7 @@ class FileStore implements FileStateStore {
     });
   }
 
-  repair(campaign: string, options?: CallOptions): Promise<number> {
+  async repair(campaign: string, options?: CallOptions): Promise<number> {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
     return this.#serial(campaign, async () => {

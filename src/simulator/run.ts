@@ -1,0 +1,255 @@
+/**
+ * Running a whole campaign on the simulated cloud: plan, check, prechecks, backup, execute, verify,
+ * on a virtual clock — and, with a journal directory, surviving a killed process: the campaign's
+ * journal and the simulated cloud's own operations are kept there, and {@link resumeSimulation}
+ * finishes the same campaign on the same cloud.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRoleAuthorizer } from '../auth/role-authorizer.js';
+import { type PlanVerdict, verifyPlan } from '../checker/verify-plan.js';
+import { createVirtualClock, type VirtualClock } from '../clock/virtual-clock.js';
+import type { CampaignOutcome, Engine } from '../engine/engine.js';
+import { createEngine } from '../engine/engine.js';
+import { replay } from '../engine/journal.js';
+import type { EnginePolicyInput } from '../engine/policy.js';
+import { type Campaign, CampaignSchema } from '../model/campaign.js';
+import { type Inventory, InventorySchema } from '../model/inventory.js';
+import type { Plan } from '../model/plan.js';
+import { createPlan } from '../planner/create-plan.js';
+import { createNaivePlan } from '../planner/naive.js';
+import type { Principal } from '../ports/authorizer.js';
+import type { Logger } from '../ports/logger.js';
+import type { StateStore } from '../ports/state-store.js';
+import { createFileStore } from '../stores/file-store.js';
+import { createMemoryStore } from '../stores/memory-store.js';
+import type { AvailabilityReport } from './availability.js';
+import {
+  type CloudOperation,
+  createSimulatedCloud,
+  type SimulatedCloud,
+  type SimulatorDurations,
+} from './cloud.js';
+import type { Fault } from './faults.js';
+
+/** How the plan is made: Escalator's planner, or fixed batches in inventory order (for comparison). */
+export type SimulationStrategy = 'escalator' | 'naive';
+
+/** Options of {@link simulateCampaign}. */
+export interface SimulationOptions {
+  readonly inventory: Inventory;
+  readonly campaign: Campaign;
+  /** @defaultValue 'escalator' */
+  readonly strategy?: SimulationStrategy | undefined;
+  /** @defaultValue 1 */
+  readonly seed?: number | undefined;
+  readonly faults?: readonly Fault[] | undefined;
+  readonly durations?: Partial<SimulatorDurations> | undefined;
+  /** Virtual time runs this many times faster than real time. @defaultValue as fast as possible */
+  readonly speed?: number | undefined;
+  /** Keep the journal and the cloud's state here, so a killed run can be resumed. */
+  readonly journal?: string | undefined;
+  readonly policy?: EnginePolicyInput | undefined;
+  readonly logger?: Logger | undefined;
+  /** Called with the engine before it starts, to follow its events. */
+  readonly onEngine?: ((engine: Engine, plan: Plan, clock: VirtualClock) => void) | undefined;
+}
+
+/** What a simulated campaign did and what users felt. */
+export interface SimulationResult {
+  readonly strategy: SimulationStrategy;
+  readonly outcome: CampaignOutcome;
+  readonly plan: Plan;
+  /** The independent checker's verdict on the plan (the naive plan usually breaks invariants). */
+  readonly verdict: PlanVerdict;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly simulatedSeconds: number;
+  readonly availability: AvailabilityReport;
+  /** Failed steps and what the policy did. */
+  readonly failures: readonly { readonly step: string; readonly error: string }[];
+  /** The campaign's transitions with their reasons, in order. */
+  readonly transitions: readonly {
+    readonly at: string;
+    readonly from: string;
+    readonly to: string;
+    readonly reason?: string | undefined;
+  }[];
+  readonly alarms: readonly {
+    readonly at: string;
+    readonly code: string;
+    readonly object: string;
+    readonly message: string;
+  }[];
+}
+
+/** The simulator's operator: a local admin. */
+export const LOCAL_OPERATOR: Principal = { id: 'local-operator', roles: ['admin'], via: 'local' };
+
+const START = Date.UTC(2026, 0, 1, 1, 0, 0);
+
+interface SavedSimulation {
+  readonly inventory: Inventory;
+  readonly campaign: Campaign;
+  readonly strategy: SimulationStrategy;
+  readonly seed: number;
+  readonly faults: readonly Fault[];
+  readonly durations: Partial<SimulatorDurations>;
+  readonly startedAt: number;
+  readonly plan: Plan;
+}
+
+/** Appends the cloud's operations to a file, synchronously (they must precede the journal's records). */
+function operationLog(file: string): { write(op: CloudOperation): void; close(): void } {
+  const fd = openSync(file, 'a');
+  return { write: (op) => writeSync(fd, `${JSON.stringify(op)}\n`), close: () => closeSync(fd) };
+}
+
+function readOperations(file: string): CloudOperation[] {
+  if (!existsSync(file)) return [];
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const ops: CloudOperation[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (line === '') continue;
+    try {
+      ops.push(JSON.parse(line) as CloudOperation);
+    } catch {
+      if (i !== lines.length - 1) throw new Error(`${file}:${i + 1}: damaged operation log`);
+    }
+  }
+  return ops;
+}
+
+/** Plans and runs a campaign on a fresh simulated cloud. */
+export async function simulateCampaign(options: SimulationOptions): Promise<SimulationResult> {
+  const strategy = options.strategy ?? 'escalator';
+  const plan =
+    strategy === 'naive'
+      ? createNaivePlan(options.inventory, options.campaign)
+      : createPlan(options.inventory, options.campaign);
+  const saved: SavedSimulation = {
+    inventory: options.inventory,
+    campaign: options.campaign,
+    strategy,
+    seed: options.seed ?? 1,
+    faults: options.faults ?? [],
+    durations: options.durations ?? {},
+    startedAt: START,
+    plan,
+  };
+  if (options.journal) {
+    mkdirSync(options.journal, { recursive: true });
+    if (existsSync(join(options.journal, 'simulation.json')))
+      throw new Error(
+        `${options.journal} already holds a simulation: resume it, or choose another directory`,
+      );
+    writeFileSync(join(options.journal, 'simulation.json'), JSON.stringify(saved));
+  }
+  return run(saved, options, false);
+}
+
+/** Finishes a simulation kept in a journal directory, on the same simulated cloud. */
+export async function resumeSimulation(
+  directory: string,
+  options: Omit<
+    SimulationOptions,
+    'inventory' | 'campaign' | 'journal' | 'strategy' | 'seed' | 'faults' | 'durations'
+  > = {},
+): Promise<SimulationResult> {
+  const file = join(directory, 'simulation.json');
+  if (!existsSync(file)) throw new Error(`${directory} holds no simulation (no simulation.json)`);
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as SavedSimulation;
+  const saved: SavedSimulation = {
+    ...raw,
+    inventory: InventorySchema.parse(raw.inventory),
+    campaign: CampaignSchema.parse(raw.campaign),
+  };
+  return run(
+    saved,
+    { ...options, inventory: saved.inventory, campaign: saved.campaign, journal: directory },
+    true,
+  );
+}
+
+async function run(
+  saved: SavedSimulation,
+  options: SimulationOptions,
+  resuming: boolean,
+): Promise<SimulationResult> {
+  const ops = options.journal ? readOperations(join(options.journal, 'cloud.jsonl')) : [];
+  const store: StateStore = options.journal
+    ? createFileStore({ directory: join(options.journal, 'journal') })
+    : createMemoryStore();
+  const id = saved.campaign.metadata.name;
+  let entries = resuming ? await store.read(id).catch(() => []) : [];
+  const lastJournal = entries.length > 0 ? replay(id, entries).updatedAt : undefined;
+  const resumeAt = Math.max(saved.startedAt, ops.at(-1)?.at ?? 0, lastJournal ? Date.parse(lastJournal) : 0);
+  const clock = createVirtualClock({ start: resumeAt, autoAdvance: true, speed: options.speed });
+  const log = options.journal ? operationLog(join(options.journal, 'cloud.jsonl')) : undefined;
+  const cloud: SimulatedCloud = createSimulatedCloud(saved.inventory, {
+    clock,
+    seed: saved.seed,
+    faults: saved.faults,
+    durations: saved.durations,
+    onOperation: log?.write,
+    startedAt: saved.startedAt,
+  });
+  cloud.replay(ops);
+  cloud.recover();
+  const engine = createEngine({
+    adapters: { vim: cloud.vim, nodes: cloud.nodes, hypervisor: cloud.hypervisor, vnfm: cloud.vnfm },
+    store,
+    authorizer: createRoleAuthorizer(),
+    clock,
+    logger: options.logger,
+    policy: options.policy,
+    refreshInventory: async () => cloud.inventory(),
+  });
+  const verdict = verifyPlan(saved.inventory, saved.campaign, saved.plan);
+  options.onEngine?.(engine, saved.plan, clock);
+  try {
+    let outcome: CampaignOutcome;
+    if (entries.length > 0) {
+      await engine.open(id);
+      outcome = await engine.resume(LOCAL_OPERATOR);
+    } else
+      outcome = await engine.start(LOCAL_OPERATOR, {
+        id,
+        inventory: saved.inventory,
+        campaign: saved.campaign,
+        plan: saved.plan,
+      });
+    entries = await engine.journal();
+    const snapshot = engine.snapshot();
+    const endedAt = clock.now();
+    return {
+      strategy: saved.strategy,
+      outcome,
+      plan: snapshot.plan,
+      verdict,
+      startedAt: saved.startedAt,
+      endedAt,
+      simulatedSeconds: (endedAt - saved.startedAt) / 1000,
+      availability: cloud.availability(),
+      failures: Object.entries(snapshot.steps)
+        .filter(([, s]) => s.error !== undefined)
+        .map(([step, s]) => ({ step, error: s.error?.message ?? '' })),
+      transitions: entries.flatMap((e) =>
+        e.type === 'campaign'
+          ? [
+              {
+                at: String(e.at),
+                from: String(e.from),
+                to: String(e.to),
+                reason: e.reason as string | undefined,
+              },
+            ]
+          : [],
+      ),
+      alarms: snapshot.alarms.map((a) => ({ at: a.at, code: a.code, object: a.object, message: a.message })),
+    };
+  } finally {
+    await engine.close();
+    log?.close();
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * State stores: where campaign journals live. {@link createFileStore} for real runs (hash-chained,
+ * fsynced, locked), {@link createMemoryStore} for tests and the simulator.
+ * @module
+ */
+export {
+  assertCampaignId,
+  CAMPAIGN_ID_PATTERN,
+  createFileStore,
+  type FileStateStore,
+  type FileStoreOptions,
+} from './file-store.js';
+export { createMemoryStore, type MemoryStateStore } from './memory-store.js';

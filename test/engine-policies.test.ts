@@ -1,0 +1,691 @@
+/**
+ * The campaign engine's policies, run against a small in-test cloud (test/support/fake-cloud.ts) on a
+ * virtual clock with a memory store: retries, hangs and timeouts, failure policies, gates, VNF
+ * maintenance conversations, drift, concurrency limits, prechecks, authorization, rollback, restore,
+ * abort, status and events.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRoleAuthorizer } from '../src/auth/role-authorizer.js';
+import { createVirtualClock, type VirtualClock } from '../src/clock/virtual-clock.js';
+import type { Adapters } from '../src/engine/actions.js';
+import { createEngine, type Engine, type EngineEvents, type EngineOptions } from '../src/engine/engine.js';
+import type { CampaignSnapshot } from '../src/engine/journal.js';
+import type { EnginePolicyInput } from '../src/engine/policy.js';
+import { ForbiddenError } from '../src/errors.js';
+import { loadCampaign, loadInventory } from '../src/loader/load.js';
+import { type Campaign, type CampaignInput, CampaignSchema } from '../src/model/campaign.js';
+import { type Inventory, type InventoryInput, InventorySchema } from '../src/model/inventory.js';
+import type { Plan, Step } from '../src/model/plan.js';
+import { createPlan } from '../src/planner/create-plan.js';
+import type { Principal } from '../src/ports/authorizer.js';
+import type { LogRecord } from '../src/ports/logger.js';
+import { createMemoryStore, type MemoryStateStore } from '../src/stores/memory-store.js';
+import { FakeCloud } from './support/fake-cloud.js';
+
+const admin: Principal = { id: 'ada', roles: ['admin'] };
+const operator: Principal = { id: 'otto', roles: ['operator'] };
+const viewer: Principal = { id: 'vic', roles: ['viewer'] };
+const START = Date.parse('2026-11-25T00:00:00Z');
+
+interface Harness {
+  readonly clock: VirtualClock;
+  readonly cloud: FakeCloud;
+  readonly store: MemoryStateStore;
+  readonly engine: Engine;
+  readonly inventory: Inventory;
+  readonly campaign: Campaign;
+  readonly plan: Plan;
+  readonly logs: LogRecord[];
+  /** Every event the engine emitted, in order. */
+  readonly events: { [K in keyof EngineEvents]: EngineEvents[K][0][] };
+  /** Steps of the plan by id. */
+  step(id: string): Step;
+  /** The snapshot's record of a step. */
+  record(id: string): CampaignSnapshot['steps'][string];
+  start(): ReturnType<Engine['start']>;
+}
+
+interface HarnessOptions {
+  readonly policy?: EnginePolicyInput;
+  readonly plan?: Plan;
+  readonly adapters?: (cloud: FakeCloud, clock: VirtualClock, engine: () => Engine) => Partial<Adapters>;
+  readonly refreshInventory?: (cloud: FakeCloud) => EngineOptions['refreshInventory'];
+  readonly setup?: (cloud: FakeCloud) => void;
+}
+
+function harness(inventory: Inventory, campaign: Campaign, options: HarnessOptions = {}): Harness {
+  const clock = createVirtualClock({ autoAdvance: true, start: START });
+  const cloud = new FakeCloud(inventory, { clock });
+  options.setup?.(cloud);
+  const store = createMemoryStore();
+  const logs: LogRecord[] = [];
+  const engine: Engine = createEngine({
+    adapters: {
+      vim: cloud.vim,
+      nodes: cloud.nodes,
+      vnfm: cloud.vnfm,
+      ...options.adapters?.(cloud, clock, () => engine),
+    },
+    store,
+    authorizer: createRoleAuthorizer(),
+    clock,
+    logger: { log: (r) => logs.push(r) },
+    policy: options.policy,
+    refreshInventory: options.refreshInventory?.(cloud),
+  });
+  const events: Harness['events'] = { transition: [], step: [], progress: [], alarm: [], wave: [], record: [] };
+  for (const name of Object.keys(events) as (keyof EngineEvents)[])
+    engine.on(name, (e: never) => (events[name] as unknown[]).push(e));
+  const plan = options.plan ?? createPlan(inventory, campaign);
+  const steps = new Map(plan.waves.flatMap((w) => w.steps.map((s) => [s.id, s] as const)));
+  return {
+    clock,
+    cloud,
+    store,
+    engine,
+    inventory,
+    campaign,
+    plan,
+    logs,
+    events,
+    step: (id) => {
+      const s = steps.get(id);
+      if (!s) throw new Error(`no step ${id} in the plan`);
+      return s;
+    },
+    record: (id) => {
+      const r = engine.snapshot().steps[id];
+      if (!r) throw new Error(`no step ${id} in the snapshot`);
+      return r;
+    },
+    start: () => engine.start(admin, { inventory, campaign, plan }),
+  };
+}
+
+/** The campaign with some strategy fields changed. */
+function withStrategy(campaign: Campaign, strategy: Partial<Campaign['strategy']>): Campaign {
+  return CampaignSchema.parse({ ...campaign, strategy: { ...campaign.strategy, ...strategy } });
+}
+
+/** Effects of a kind (`install`, `migrate`, ...), in order. */
+function effects(cloud: FakeCloud, ...kinds: string[]): string[] {
+  return cloud.state.effects.filter((e) => kinds.some((k) => e.startsWith(`${k}:`)));
+}
+
+let minimalInventory: Inventory;
+let minimalCampaign: Campaign;
+beforeAll(async () => {
+  minimalInventory = await loadInventory('examples/minimal/inventory.yaml');
+  minimalCampaign = await loadCampaign('examples/minimal/campaign.yaml', { inventory: minimalInventory });
+});
+
+const OLD = 'nova-compute=26.2.2,kernel=6.1.0-18-amd64';
+const NEW = 'nova-compute=27.1.0,kernel=6.1.0-21-amd64';
+
+describe('retries', () => {
+  it('retries a transient fault with backoff waited on the virtual clock, and the step succeeds', async () => {
+    const calls: number[] = [];
+    const h = harness(minimalInventory, minimalCampaign, {
+      policy: { retry: { retries: 3, minDelayMs: 2000, factor: 3, maxDelayMs: 60_000 } },
+      setup: (cloud) => cloud.faults.set('installVersions:cmp-1', ['transient', 'transient']),
+      adapters: (cloud, clock) => ({
+        nodes: {
+          ...cloud.nodes,
+          installVersions: (node, software, o) => {
+            if (node === 'cmp-1') calls.push(clock.now());
+            return cloud.nodes.installVersions(node, software, o);
+          },
+        },
+      }),
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('completed');
+    const step = h.record('w0.cmp-1.upgrade-packages');
+    expect(step.state).toBe('succeeded');
+    expect(step.attempts).toBe(1); // retries inside one attempt of the step
+    expect(calls).toHaveLength(3);
+    // Each call takes the fake's 1 s; then backoff 2 s, then 6 s (factor 3), all in virtual time.
+    expect(calls[1]! - calls[0]!).toBe(1000 + 2000);
+    expect(calls[2]! - calls[1]!).toBe(1000 + 6000);
+    expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(1);
+    expect(h.logs.filter((l) => l.action === 'step.retry' && l.object === 'w0.cmp-1.upgrade-packages')).toHaveLength(2);
+    expect(h.engine.snapshot().failures).toBe(0);
+  });
+
+  it('gives up after the last retry and fails the step', async () => {
+    const h = harness(minimalInventory, minimalCampaign, {
+      policy: { retry: { retries: 2, minDelayMs: 100 } },
+      setup: (cloud) => cloud.faults.set('installVersions:cmp-1', ['transient', 'transient', 'transient']),
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    expect(h.record('w0.cmp-1.upgrade-packages')).toMatchObject({
+      state: 'failed',
+      error: { code: 'ESC_ADAPTER_FAILURE:http-503' },
+    });
+    expect(h.cloud.faults.get('installVersions:cmp-1')).toEqual([]);
+    expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(0);
+  });
+
+  it('does not retry a permanent fault', async () => {
+    let calls = 0;
+    const h = harness(minimalInventory, minimalCampaign, {
+      setup: (cloud) => cloud.faults.set('installVersions:cmp-1', ['permanent']),
+      adapters: (cloud) => ({
+        nodes: {
+          ...cloud.nodes,
+          installVersions: (node, software, o) => {
+            if (node === 'cmp-1') calls++;
+            return cloud.nodes.installVersions(node, software, o);
+          },
+        },
+      }),
+    });
+    const outcome = await h.start();
+    expect(calls).toBe(1);
+    expect(outcome.state).toBe('paused');
+    expect(h.record('w0.cmp-1.upgrade-packages')).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      error: { code: 'ESC_ADAPTER_FAILURE:http-409' },
+    });
+    expect(h.logs.filter((l) => l.action === 'step.retry')).toEqual([]);
+    // Nothing after the failed step ran.
+    expect(h.record('w0.cmp-1.reboot').state).toBe('pending');
+    expect(h.cloud.count('reboot:cmp-1')).toBe(0);
+  });
+});
+
+describe('hangs and timeouts', () => {
+  it('raises step-hang, then times the step out at its timeout', async () => {
+    const h = harness(minimalInventory, minimalCampaign, {
+      setup: (cloud) => cloud.faults.set('disable:cmp-1', ['hang']),
+    });
+    const step = h.step('w0.cmp-1.disable-compute');
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    const record = h.record(step.id);
+    expect(record.state).toBe('timed-out');
+    expect(record.error?.code).toBe('ESC_TIMEOUT');
+    const started = Date.parse(record.startedAt!);
+    expect(Date.parse(record.endedAt!) - started).toBe(step.timeoutSeconds * 1000);
+    const hang = h.engine.snapshot().alarms.find((a) => a.code === 'step-hang');
+    expect(hang).toMatchObject({ object: step.id, severity: 'warning' });
+    // 2 × the expected duration (the default hangFactor), well before the timeout.
+    expect(Date.parse(hang!.at) - started).toBe(step.expectedSeconds * 2 * 1000);
+    const alarms = h.engine.snapshot().alarms.map((a) => a.code);
+    expect(alarms.indexOf('step-hang')).toBeLessThan(alarms.indexOf('step-failed'));
+    expect(h.cloud.count('disable:cmp-1')).toBe(0);
+    // The cancelled call left no timer behind.
+    expect(h.clock.pending).toBe(0);
+    expect(h.engine.snapshot().reason).toContain(step.id);
+  });
+
+  it('honours a per-kind timeoutFactor and hangFactor', async () => {
+    const h = harness(minimalInventory, minimalCampaign, {
+      policy: { hangFactor: 3, steps: { 'disable-compute': { timeoutFactor: 2 } } },
+      setup: (cloud) => cloud.faults.set('disable:cmp-1', ['hang']),
+    });
+    const step = h.step('w0.cmp-1.disable-compute');
+    await h.start();
+    const record = h.record(step.id);
+    const started = Date.parse(record.startedAt!);
+    expect(Date.parse(record.endedAt!) - started).toBe(step.timeoutSeconds * 2 * 1000);
+    const hang = h.engine.snapshot().alarms.find((a) => a.code === 'step-hang');
+    expect(Date.parse(hang!.at) - started).toBe(step.expectedSeconds * 3 * 1000);
+  });
+});
+
+describe('onFailure: pause', () => {
+  it('pauses with a reason naming the step; resume retries it and completes', async () => {
+    const h = harness(minimalInventory, minimalCampaign, {
+      setup: (cloud) => cloud.faults.set('installVersions:cmp-1', ['permanent']),
+    });
+    const first = await h.start();
+    expect(first.state).toBe('paused');
+    expect(first.reason).toContain('w0.cmp-1.upgrade-packages');
+    expect(h.engine.status().nodes.find((n) => n.node === 'cmp-1')).toMatchObject({
+      state: 'failed',
+      step: 'w0.cmp-1.upgrade-packages',
+    });
+    expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(0);
+
+    const second = await h.engine.resume(operator);
+    expect(second.state).toBe('completed');
+    expect(h.record('w0.cmp-1.upgrade-packages')).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(1);
+    expect(h.cloud.count(`install:cmp-2:${NEW}`)).toBe(1);
+    for (const [id, s] of Object.entries(h.engine.snapshot().steps)) expect(s.state, id).toBe('succeeded');
+    const journal = await h.engine.journal();
+    expect(
+      journal.filter((r) => r['type'] === 'step' && r['step'] === 'w0.cmp-1.upgrade-packages').map((r) => r['event']),
+    ).toEqual(['start', 'fail', 'retry', 'succeed']);
+  });
+});
+
+/** The effect an undo of `step` has on the fake cloud, or none. */
+function undoEffects(step: Step): string[] {
+  switch (step.undo?.kind) {
+    case 'enable-compute':
+      return [`enable:${step.node}`];
+    case 'disable-compute':
+      return [`disable:${step.node}`];
+    case 'migrate':
+      return [`migrate:${step.instance}:${step.undo.to}`];
+    case 'downgrade-packages':
+      return [
+        `install:${step.node}:${Object.entries(step.undo.software ?? {})
+          .map(([c, v]) => `${c}=${v}`)
+          .join(',')}`,
+      ];
+    default:
+      return [];
+  }
+}
+
+describe('onFailure: rollback', () => {
+  it('undoes every succeeded step in reverse completion order and ends rolled-back', async () => {
+    const campaign = withStrategy(minimalCampaign, { onFailure: 'rollback' });
+    const h = harness(minimalInventory, campaign, {
+      setup: (cloud) => cloud.faults.set('reboot:cmp-2', ['permanent']),
+    });
+    let failedAt = -1;
+    h.engine.on('step', (e) => {
+      if (e.to === 'failed') failedAt = h.cloud.state.effects.length;
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('rolled-back');
+    const snapshot = h.engine.snapshot();
+    const order = snapshot.completionOrder;
+    expect(order.length).toBeGreaterThan(10);
+    // Everything that had succeeded, and the failed step, is now undone.
+    for (const [id, s] of Object.entries(snapshot.steps))
+      expect(s.state, id).toBe(order.includes(id) || id === 'w1.cmp-2.reboot' ? 'undone' : 'pending');
+    // The failed step first (it has no undo), then the succeeded steps, newest first.
+    const undone = h.events.step.filter((e) => e.to === 'undone').map((e) => e.step.id);
+    expect(undone).toEqual(['w1.cmp-2.reboot', ...[...order].reverse()]);
+    const expected = [...order].reverse().flatMap((id) => undoEffects(h.step(id)));
+    const after = h.cloud.state.effects.slice(failedAt).filter((e) => !e.startsWith('restart:'));
+    expect(after).toEqual(expected);
+    // Spelled out for this plan: cmp-2 back (enable after its disable), then cmp-1.
+    expect(after).toEqual([
+      `install:cmp-2:${OLD}`,
+      'migrate:cache-1:cmp-2',
+      'migrate:db-1:cmp-2',
+      'enable:cmp-2',
+      'disable:cmp-1',
+      `install:cmp-1:${OLD}`,
+      'migrate:db-1:cmp-1',
+      'enable:cmp-1',
+    ]);
+    // The cloud is as it was.
+    expect(h.cloud.state.hosts).toEqual({ 'web-1': 'cmp-1', 'db-1': 'cmp-1', 'web-2': 'cmp-2', 'cache-1': 'cmp-2' });
+    expect(h.cloud.state.services['cmp-1']?.status).toBe('enabled');
+    expect(h.cloud.state.services['cmp-2']?.status).toBe('enabled');
+    expect(h.cloud.state.versions['cmp-1']).toMatchObject({ 'nova-compute': '26.2.2', kernel: '6.1.0-18-amd64' });
+    expect(h.cloud.state.versions['cmp-2']).toMatchObject({ 'nova-compute': '26.2.2', kernel: '6.1.0-18-amd64' });
+    expect(h.engine.status().nodes.filter((n) => n.wave !== undefined).map((n) => n.state)).toEqual([
+      'rolled-back',
+      'rolled-back',
+    ]);
+  });
+});
+
+describe('onFailure: continue', () => {
+  it('tolerates maxFailures failures (skipping the node), and pauses at the next one', async () => {
+    const campaign = withStrategy(minimalCampaign, { onFailure: 'continue', maxFailures: 1 });
+    const h = harness(minimalInventory, campaign, {
+      setup: (cloud) => {
+        cloud.faults.set('installVersions:cmp-1', ['permanent']);
+        cloud.faults.set('installVersions:cmp-2', ['permanent']);
+      },
+    });
+    let pausedBeforeWave1 = false;
+    h.engine.on('wave', (e) => {
+      if (e.wave === 1 && e.event === 'started') pausedBeforeWave1 = h.engine.snapshot().state !== 'executing';
+    });
+    const outcome = await h.start();
+    expect(pausedBeforeWave1).toBe(false);
+    expect(outcome.state).toBe('paused');
+    expect(outcome.reason).toContain('maxFailures 1');
+    expect(outcome.reason).toContain('w1.cmp-2.upgrade-packages');
+    const snapshot = h.engine.snapshot();
+    expect(snapshot.failures).toBe(2);
+    // The first failure: cmp-1's later steps were given up, and wave 0 still counted as done.
+    expect(h.record('w0.cmp-1.upgrade-packages').state).toBe('failed');
+    for (const kind of ['reboot', 'wait-node', 'verify-services', 'enable-compute'])
+      expect(h.record(`w0.cmp-1.${kind}`).state, kind).toBe('skipped');
+    expect(snapshot.wavesDone).toEqual([0]);
+    expect(h.cloud.count('reboot:cmp-1')).toBe(0);
+    // Wave 1 ran until its own failure.
+    expect(h.record('w1.cmp-2.backup').state).toBe('succeeded');
+    expect(h.record('w1.cmp-2.upgrade-packages').state).toBe('failed');
+    expect(h.record('w1.cmp-2.reboot').state).toBe('pending');
+    expect(h.events.transition.map((t) => t.to)).toEqual(['prechecking', 'backing-up', 'executing', 'paused']);
+    expect(snapshot.alarms.filter((a) => a.code === 'step-failed').map((a) => a.object)).toEqual([
+      'w0.cmp-1.upgrade-packages',
+      'w1.cmp-2.upgrade-packages',
+    ]);
+  });
+
+  it('with maxFailures 0, the first failure pauses', async () => {
+    const campaign = withStrategy(minimalCampaign, { onFailure: 'continue', maxFailures: 0 });
+    const h = harness(minimalInventory, campaign, {
+      setup: (cloud) => cloud.faults.set('installVersions:cmp-1', ['permanent']),
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    expect(outcome.reason).toContain('w0.cmp-1.upgrade-packages');
+    expect(h.engine.snapshot().wavesDone).toEqual([]);
+  });
+});
+
+describe('approval gates', () => {
+  it('pauses after a wave listed in approveAfterWaves; approve goes on', async () => {
+    const campaign = withStrategy(minimalCampaign, { approveAfterWaves: [0] });
+    const h = harness(minimalInventory, campaign);
+    const first = await h.start();
+    expect(first.state).toBe('paused');
+    expect(first.reason).toContain('approval needed after wave 0');
+    expect(h.engine.snapshot().wavesDone).toEqual([0]);
+    expect(h.plan.waves[1]!.steps.every((s) => h.record(s.id).state === 'pending')).toBe(true);
+    expect(effects(h.cloud, 'disable', 'install').filter((e) => e.includes('cmp-2'))).toEqual([]);
+
+    // Resuming does not pass the gate: only approving does.
+    const resumed = await h.engine.resume(operator);
+    expect(resumed.state).toBe('paused');
+    expect(resumed.reason).toContain('approval needed after wave 0');
+
+    const approved = await h.engine.approve(operator);
+    expect(approved.state).toBe('completed');
+    expect(h.engine.snapshot().wavesApproved).toEqual([0]);
+    expect(h.events.wave).toContainEqual({ wave: 0, event: 'approved' });
+    expect(h.cloud.count(`install:cmp-2:${NEW}`)).toBe(1);
+    await expect(h.engine.approve(operator)).rejects.toMatchObject({ code: 'ESC_ILLEGAL_TRANSITION' });
+  });
+
+  it('a gate after the last wave holds the campaign before verification', async () => {
+    const campaign = withStrategy(minimalCampaign, { approveAfterWaves: [1] });
+    const h = harness(minimalInventory, campaign);
+    const first = await h.start();
+    expect(first).toMatchObject({ state: 'paused', reason: expect.stringContaining('after wave 1') });
+    expect((await h.engine.approve(operator)).state).toBe('completed');
+  });
+});
+
+const compute = (name: string) => ({
+  name,
+  roles: ['compute'],
+  capacity: { vcpus: 64, memoryMiB: 131072, diskGiB: 1000 },
+  software: { 'nova-compute': '26.2.2' },
+});
+const vm = (name: string, host: string, extra: Record<string, string> = {}) => ({
+  name,
+  host,
+  resources: { vcpus: 2, memoryMiB: 2048, diskGiB: 10 },
+  ...extra,
+});
+function parseInventory(input: InventoryInput): Inventory {
+  return InventorySchema.parse(input);
+}
+function parseCampaign(input: CampaignInput): Campaign {
+  return CampaignSchema.parse(input);
+}
+
+/** Four computes; a VNF whose manager is told of maintenance, its instances in a soft anti-affinity group. */
+function vnfLab(): { inventory: Inventory; campaign: Campaign } {
+  const inventory = parseInventory({
+    apiVersion: 'escalator/v1',
+    kind: 'Inventory',
+    metadata: { name: 'vnf-lab' },
+    nodes: ['cmp-1', 'cmp-2', 'cmp-3', 'cmp-4'].map(compute),
+    instances: [
+      vm('mme-1', 'cmp-1', { vnf: 'vEPC', serverGroup: 'mme' }),
+      vm('mme-2', 'cmp-1', { vnf: 'vEPC', serverGroup: 'mme' }),
+      vm('mme-3', 'cmp-2', { vnf: 'vEPC', serverGroup: 'mme' }),
+      vm('mme-4', 'cmp-2', { vnf: 'vEPC', serverGroup: 'mme' }),
+      vm('vm-1', 'cmp-3'),
+    ],
+    serverGroups: [{ name: 'mme', policy: 'soft-anti-affinity', maxImpacted: 1 }],
+    vnfs: [{ name: 'vEPC', minAvailable: 3, maintenance: { notify: true, leadTimeSeconds: 30 } }],
+  });
+  const campaign = parseCampaign({
+    apiVersion: 'escalator/v1',
+    kind: 'Campaign',
+    metadata: { name: 'vnf-upgrade' },
+    target: { software: { 'nova-compute': '27.1.0' } },
+    strategy: { maxParallel: 2, canary: 1 },
+  });
+  return { inventory, campaign };
+}
+
+describe('VNF maintenance', () => {
+  it('a manager answering nack fails the notify step, and nothing of its wave is touched', async () => {
+    const { inventory, campaign } = vnfLab();
+    const h = harness(inventory, campaign, { setup: (cloud) => (cloud.vnfReply = 'nack') });
+    const notify = h.plan.waves.flatMap((w) => w.steps).find((s) => s.kind === 'notify-vnf')!;
+    const wave = h.plan.waves.find((w) => w.steps.includes(notify))!;
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    expect(outcome.reason).toContain(notify.id);
+    expect(h.record(notify.id)).toMatchObject({ state: 'failed', error: { code: 'ESC_ADAPTER_FAILURE:vnf-nack' } });
+    expect(h.cloud.count('notify:vEPC')).toBe(1);
+    for (const node of wave.nodes) expect(effects(h.cloud, 'disable').filter((e) => e === `disable:${node}`)).toEqual([]);
+    expect(wave.steps.filter((s) => s !== notify).every((s) => h.record(s.id).state === 'pending')).toBe(true);
+  });
+
+  it('honours a maintenance reply delivered through engine.notify', async () => {
+    const { inventory, campaign } = vnfLab();
+    const notices: { id: string; at: number }[] = [];
+    const h = harness(inventory, campaign, {
+      adapters: (cloud, clock, engine) => ({
+        vnfm: {
+          // A manager that calls back: its answer comes 5 s later through engine.notify.
+          notifyMaintenance: (notice, o) => {
+            notices.push({ id: notice.id, at: clock.now() });
+            void clock
+              .sleep(5000)
+              .then(() => engine().notify(operator, { type: 'maintenance-reply', notice: notice.id, reply: 'ack' }));
+            return new Promise((_, reject) => o?.signal?.addEventListener('abort', () => reject(o.signal?.reason)));
+          },
+          notifyDone: cloud.vnfm.notifyDone,
+        },
+      }),
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('completed');
+    const notifySteps = h.plan.waves.flatMap((w) => w.steps).filter((s) => s.kind === 'notify-vnf');
+    expect(notices.map((n) => n.id)).toEqual(notifySteps.map((s) => `vnf-upgrade/${s.id}`));
+    for (const s of notifySteps) {
+      const r = h.record(s.id);
+      expect(r.state).toBe('succeeded');
+      expect(Date.parse(r.endedAt!) - Date.parse(r.startedAt!)).toBe(5000);
+    }
+    expect(h.engine.snapshot().audit.filter((a) => a.action === 'notify' && a.allowed)).toHaveLength(notifySteps.length);
+  });
+
+  it('a nack delivered through engine.notify fails the step', async () => {
+    const { inventory, campaign } = vnfLab();
+    const h = harness(inventory, campaign, {
+      adapters: (_cloud, clock, engine) => ({
+        vnfm: {
+          notifyMaintenance: (notice, o) => {
+            void clock
+              .sleep(5000)
+              .then(() => engine().notify(operator, { type: 'maintenance-reply', notice: notice.id, reply: 'nack' }));
+            return new Promise((_, reject) => o?.signal?.addEventListener('abort', () => reject(o.signal?.reason)));
+          },
+          notifyDone: async () => undefined,
+        },
+      }),
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    const notify = h.plan.waves.flatMap((w) => w.steps).find((s) => s.kind === 'notify-vnf')!;
+    expect(h.record(notify.id)).toMatchObject({ state: 'failed', error: { code: 'ESC_ADAPTER_FAILURE:vnf-nack' } });
+  });
+});
+
+/** Counts migrations in flight per server group through the VIM port. */
+function groupCounter(inventory: Inventory) {
+  const groupOf = new Map(inventory.instances.map((i) => [i.name, i.serverGroup] as const));
+  const now = new Map<string, number>();
+  const max = new Map<string, number>();
+  return {
+    max,
+    adapters: (cloud: FakeCloud): Partial<Adapters> => ({
+      vim: {
+        ...cloud.vim,
+        migrate: async (instance, request, o) => {
+          const group = groupOf.get(instance);
+          if (group) {
+            now.set(group, (now.get(group) ?? 0) + 1);
+            max.set(group, Math.max(max.get(group) ?? 0, now.get(group)!));
+          }
+          try {
+            await cloud.vim.migrate(instance, request, o);
+          } finally {
+            if (group) now.set(group, now.get(group)! - 1);
+          }
+        },
+      },
+    }),
+  };
+}
+
+describe('server group limits', () => {
+  function groupLab() {
+    const inventory = parseInventory({
+      apiVersion: 'escalator/v1',
+      kind: 'Inventory',
+      metadata: { name: 'group-lab' },
+      nodes: ['cmp-1', 'cmp-2', 'cmp-3', 'cmp-4', 'cmp-5'].map(compute),
+      instances: [
+        ...['a1', 'a2', 'a3'].map((n) => vm(n, 'cmp-1', { serverGroup: 'pair' })),
+        ...['a4', 'a5', 'a6'].map((n) => vm(n, 'cmp-2', { serverGroup: 'pair' })),
+        ...['b1', 'b2'].map((n) => vm(n, 'cmp-1', { serverGroup: 'solo' })),
+        ...['b3', 'b4'].map((n) => vm(n, 'cmp-2', { serverGroup: 'solo' })),
+        ...['c1', 'c2', 'c3'].map((n) => vm(n, 'cmp-1')),
+      ],
+      serverGroups: [
+        { name: 'pair', policy: 'soft-anti-affinity', maxImpacted: 2 },
+        { name: 'solo', policy: 'soft-anti-affinity', maxImpacted: 1 },
+      ],
+    });
+    const campaign = parseCampaign({
+      apiVersion: 'escalator/v1',
+      kind: 'Campaign',
+      metadata: { name: 'group-upgrade' },
+      target: { software: { 'nova-compute': '27.1.0' } },
+      strategy: { maxParallel: 2, canary: 1 },
+    });
+    return { inventory, campaign };
+  }
+
+  it('never migrates more than maxImpacted members of a group at once (planned batches)', async () => {
+    const { inventory, campaign } = groupLab();
+    const counter = groupCounter(inventory);
+    const h = harness(inventory, campaign, { adapters: counter.adapters });
+    expect((await h.start()).state).toBe('completed');
+    expect(h.plan.totals?.migrations).toBeGreaterThanOrEqual(10);
+    expect(counter.max.get('pair')).toBeLessThanOrEqual(2);
+    expect(counter.max.get('solo')).toBe(1);
+  });
+
+  it('enforces maxImpacted itself, even when the plan does not order the batches', async () => {
+    const { inventory, campaign } = groupLab();
+    const planned = createPlan(inventory, campaign);
+    // Every migration only waits for its source's disable: the engine alone must hold the group back.
+    const plan: Plan = {
+      ...planned,
+      waves: planned.waves.map((w) => ({
+        ...w,
+        steps: w.steps.map((s) =>
+          s.kind === 'migrate' ? { ...s, batch: 0, after: s.after.filter((a) => a.endsWith('.disable-compute')) } : s,
+        ),
+      })),
+    };
+    const counter = groupCounter(inventory);
+    const h = harness(inventory, campaign, { plan, adapters: counter.adapters });
+    expect((await h.start()).state).toBe('completed');
+    const pairMoves = plan.waves.flatMap((w) => w.migrations).filter((m) => m.instance.startsWith('a'));
+    expect(pairMoves.length).toBeGreaterThanOrEqual(3);
+    expect(counter.max.get('pair')).toBe(2);
+    expect(counter.max.get('solo')).toBe(1);
+    // Ungrouped instances are not held back.
+    for (const m of plan.waves.flatMap((w) => w.migrations))
+      expect(h.cloud.state.hosts[m.instance]).toBeDefined();
+    expect(h.cloud.maxConcurrentMigrations).toBeGreaterThan(2);
+  });
+});
+
+describe('drift', () => {
+  /** Someone boots an instance on cmp-2 (a node of wave 1) while wave 0 runs. */
+  function intrude(h: Harness): void {
+    h.engine.on('wave', (e) => {
+      if (e.wave === 0 && e.event === 'started') h.cloud.state.hosts['intruder'] = 'cmp-2';
+    });
+  }
+
+  it('an unknown instance on a wave node raises plan-stale and pauses before the wave', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    intrude(h);
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    expect(outcome.reason).toContain('before wave 1');
+    expect(outcome.reason).toContain('intruder');
+    const alarm = h.engine.snapshot().alarms.find((a) => a.code === 'plan-stale');
+    expect(alarm).toMatchObject({ object: 'wave-1', severity: 'major' });
+    expect(alarm?.message).toContain('cmp-2 hosts instances the plan does not know: intruder');
+    expect(h.engine.snapshot().wavesDone).toEqual([0]);
+    expect(h.plan.waves[1]!.steps.every((s) => h.record(s.id).state === 'pending')).toBe(true);
+    expect(effects(h.cloud, 'disable').filter((e) => e === 'disable:cmp-2')).toEqual([]);
+  });
+
+  it('a missing instance is drift too', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    h.engine.on('wave', (e) => {
+      if (e.wave === 0 && e.event === 'started') delete h.cloud.state.hosts['cache-1'];
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    expect(outcome.reason).toContain('cmp-2 no longer hosts cache-1');
+  });
+
+  it("with onDrift 'replan', re-plans the rest on a fresh inventory and completes", async () => {
+    let refreshes = 0;
+    const h = harness(minimalInventory, minimalCampaign, {
+      policy: { onDrift: 'replan' },
+      refreshInventory: (cloud) => async (current) => {
+        if (++refreshes > 3) throw new Error('refreshInventory called again and again: the replan did not settle');
+        // The cloud as it is now: instances where the fake has them, the intruder included.
+        const known = new Set(current.instances.map((i) => i.name));
+        return parseInventory({
+          ...current,
+          instances: [
+            ...current.instances.map((i) => ({ ...i, host: cloud.state.hosts[i.name] ?? i.host })),
+            ...Object.entries(cloud.state.hosts)
+              .filter(([name]) => !known.has(name))
+              .map(([name, host]) => vm(name, host)),
+          ],
+        });
+      },
+    });
+    intrude(h);
+    const outcome = await h.start();
+    expect(outcome.state).toBe('completed');
+    expect(refreshes).toBe(1);
+    const journal = await h.engine.journal();
+    const replans = journal.filter((r) => r['type'] === 'replan');
+    expect(replans).toHaveLength(1);
+    expect(replans[0]?.['reason']).toContain('intruder');
+    const plan = h.engine.snapshot().plan;
+    expect(plan.waves[1]?.migrations.map((m) => m.instance)).toContain('intruder');
+    expect(h.cloud.state.hosts['intruder']).not.toBe('cmp-2');
+    expect(h.cloud.count('migrate:intruder:cmp-1')).toBe(1);
+    expect(h.cloud.count(`install:cmp-2:${NEW}`)).toBe(1);
+    expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(1);
+    expect(h.engine.status().progress.percent).toBe(100);
+    for (const [id, s] of Object.entries(h.engine.snapshot().steps)) expect(s.state, id).toBe('succeeded');
+  });
+});
