@@ -17,6 +17,13 @@
 export { BUILTIN_CATALOG } from './catalog/builtin.js';
 export { dependencyDepths, dependencyGraph, resolveCatalog } from './catalog/catalog.js';
 export {
+  MAX_VIOLATIONS_PER_CODE,
+  type PlanVerdict,
+  type PlanViolation,
+  ViolationCode,
+  verifyPlan,
+} from './checker/verify-plan.js';
+export {
   DependencyCycleError,
   DocumentError,
   type DocumentIssue,

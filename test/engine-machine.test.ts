@@ -416,6 +416,17 @@ describe('journal replay', () => {
     expect(state.steps['w0.b']?.state).toBe('succeeded');
     expect(state.steps['w1.d']).toEqual({ state: 'pending', attempts: 0 });
     expect(state.plan).toEqual(newPlan);
+    // A replan without an inventory (older journals) keeps the one the campaign was created with.
+    expect(state.inventory).toEqual({ metadata: { name: 'inv' } });
+  });
+
+  it('a replan adopts the fresh inventory it was made on', () => {
+    const fresh = { metadata: { name: 'fresh' } } as unknown as Inventory;
+    const records = [
+      ...journal().slice(0, 19),
+      { type: 'replan', at: at(13), plan: tinyPlan(), inventory: fresh, reason: 'drift' } as Rec,
+    ];
+    expect(replay('tiny', numbered(records)).inventory).toEqual(fresh);
   });
 
   const corruptions: [string, (records: Rec[]) => Rec[], RegExp][] = [

@@ -73,9 +73,17 @@ function harness(inventory: Inventory, campaign: Campaign, options: HarnessOptio
     policy: options.policy,
     refreshInventory: options.refreshInventory?.(cloud),
   });
-  const events: Harness['events'] = { transition: [], step: [], progress: [], alarm: [], wave: [], record: [] };
+  const events: Harness['events'] = {
+    transition: [],
+    step: [],
+    progress: [],
+    alarm: [],
+    wave: [],
+    record: [],
+  };
+  const listen = engine.on.bind(engine) as (name: keyof EngineEvents, fn: (e: unknown) => void) => Engine;
   for (const name of Object.keys(events) as (keyof EngineEvents)[])
-    engine.on(name, (e: never) => (events[name] as unknown[]).push(e));
+    listen(name, (e) => (events[name] as unknown[]).push(e));
   const plan = options.plan ?? createPlan(inventory, campaign);
   const steps = new Map(plan.waves.flatMap((w) => w.steps.map((s) => [s.id, s] as const)));
   return {
@@ -148,7 +156,9 @@ describe('retries', () => {
     expect(calls[1]! - calls[0]!).toBe(1000 + 2000);
     expect(calls[2]! - calls[1]!).toBe(1000 + 6000);
     expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(1);
-    expect(h.logs.filter((l) => l.action === 'step.retry' && l.object === 'w0.cmp-1.upgrade-packages')).toHaveLength(2);
+    expect(
+      h.logs.filter((l) => l.action === 'step.retry' && l.object === 'w0.cmp-1.upgrade-packages'),
+    ).toHaveLength(2);
     expect(h.engine.snapshot().failures).toBe(0);
   });
 
@@ -258,7 +268,9 @@ describe('onFailure: pause', () => {
     for (const [id, s] of Object.entries(h.engine.snapshot().steps)) expect(s.state, id).toBe('succeeded');
     const journal = await h.engine.journal();
     expect(
-      journal.filter((r) => r['type'] === 'step' && r['step'] === 'w0.cmp-1.upgrade-packages').map((r) => r['event']),
+      journal
+        .filter((r) => r['type'] === 'step' && r['step'] === 'w0.cmp-1.upgrade-packages')
+        .map((r) => r['event']),
     ).toEqual(['start', 'fail', 'retry', 'succeed']);
   });
 });
@@ -319,15 +331,28 @@ describe('onFailure: rollback', () => {
       'enable:cmp-1',
     ]);
     // The cloud is as it was.
-    expect(h.cloud.state.hosts).toEqual({ 'web-1': 'cmp-1', 'db-1': 'cmp-1', 'web-2': 'cmp-2', 'cache-1': 'cmp-2' });
+    expect(h.cloud.state.hosts).toEqual({
+      'web-1': 'cmp-1',
+      'db-1': 'cmp-1',
+      'web-2': 'cmp-2',
+      'cache-1': 'cmp-2',
+    });
     expect(h.cloud.state.services['cmp-1']?.status).toBe('enabled');
     expect(h.cloud.state.services['cmp-2']?.status).toBe('enabled');
-    expect(h.cloud.state.versions['cmp-1']).toMatchObject({ 'nova-compute': '26.2.2', kernel: '6.1.0-18-amd64' });
-    expect(h.cloud.state.versions['cmp-2']).toMatchObject({ 'nova-compute': '26.2.2', kernel: '6.1.0-18-amd64' });
-    expect(h.engine.status().nodes.filter((n) => n.wave !== undefined).map((n) => n.state)).toEqual([
-      'rolled-back',
-      'rolled-back',
-    ]);
+    expect(h.cloud.state.versions['cmp-1']).toMatchObject({
+      'nova-compute': '26.2.2',
+      kernel: '6.1.0-18-amd64',
+    });
+    expect(h.cloud.state.versions['cmp-2']).toMatchObject({
+      'nova-compute': '26.2.2',
+      kernel: '6.1.0-18-amd64',
+    });
+    expect(
+      h.engine
+        .status()
+        .nodes.filter((n) => n.wave !== undefined)
+        .map((n) => n.state),
+    ).toEqual(['rolled-back', 'rolled-back']);
   });
 });
 
@@ -342,7 +367,8 @@ describe('onFailure: continue', () => {
     });
     let pausedBeforeWave1 = false;
     h.engine.on('wave', (e) => {
-      if (e.wave === 1 && e.event === 'started') pausedBeforeWave1 = h.engine.snapshot().state !== 'executing';
+      if (e.wave === 1 && e.event === 'started')
+        pausedBeforeWave1 = h.engine.snapshot().state !== 'executing';
     });
     const outcome = await h.start();
     expect(pausedBeforeWave1).toBe(false);
@@ -361,7 +387,12 @@ describe('onFailure: continue', () => {
     expect(h.record('w1.cmp-2.backup').state).toBe('succeeded');
     expect(h.record('w1.cmp-2.upgrade-packages').state).toBe('failed');
     expect(h.record('w1.cmp-2.reboot').state).toBe('pending');
-    expect(h.events.transition.map((t) => t.to)).toEqual(['prechecking', 'backing-up', 'executing', 'paused']);
+    expect(h.events.transition.map((t) => t.to)).toEqual([
+      'prechecking',
+      'backing-up',
+      'executing',
+      'paused',
+    ]);
     expect(snapshot.alarms.filter((a) => a.code === 'step-failed').map((a) => a.object)).toEqual([
       'w0.cmp-1.upgrade-packages',
       'w1.cmp-2.upgrade-packages',
@@ -415,7 +446,7 @@ describe('approval gates', () => {
 
 const compute = (name: string) => ({
   name,
-  roles: ['compute'],
+  roles: ['compute' as const],
   capacity: { vcpus: 64, memoryMiB: 131072, diskGiB: 1000 },
   software: { 'nova-compute': '26.2.2' },
 });
@@ -468,10 +499,16 @@ describe('VNF maintenance', () => {
     const outcome = await h.start();
     expect(outcome.state).toBe('paused');
     expect(outcome.reason).toContain(notify.id);
-    expect(h.record(notify.id)).toMatchObject({ state: 'failed', error: { code: 'ESC_ADAPTER_FAILURE:vnf-nack' } });
+    expect(h.record(notify.id)).toMatchObject({
+      state: 'failed',
+      error: { code: 'ESC_ADAPTER_FAILURE:vnf-nack' },
+    });
     expect(h.cloud.count('notify:vEPC')).toBe(1);
-    for (const node of wave.nodes) expect(effects(h.cloud, 'disable').filter((e) => e === `disable:${node}`)).toEqual([]);
-    expect(wave.steps.filter((s) => s !== notify).every((s) => h.record(s.id).state === 'pending')).toBe(true);
+    for (const node of wave.nodes)
+      expect(effects(h.cloud, 'disable').filter((e) => e === `disable:${node}`)).toEqual([]);
+    expect(wave.steps.filter((s) => s !== notify).every((s) => h.record(s.id).state === 'pending')).toBe(
+      true,
+    );
   });
 
   it('honours a maintenance reply delivered through engine.notify', async () => {
@@ -485,8 +522,12 @@ describe('VNF maintenance', () => {
             notices.push({ id: notice.id, at: clock.now() });
             void clock
               .sleep(5000)
-              .then(() => engine().notify(operator, { type: 'maintenance-reply', notice: notice.id, reply: 'ack' }));
-            return new Promise((_, reject) => o?.signal?.addEventListener('abort', () => reject(o.signal?.reason)));
+              .then(() =>
+                engine().notify(operator, { type: 'maintenance-reply', notice: notice.id, reply: 'ack' }),
+              );
+            return new Promise((_, reject) =>
+              o?.signal?.addEventListener('abort', () => reject(o.signal?.reason)),
+            );
           },
           notifyDone: cloud.vnfm.notifyDone,
         },
@@ -501,7 +542,9 @@ describe('VNF maintenance', () => {
       expect(r.state).toBe('succeeded');
       expect(Date.parse(r.endedAt!) - Date.parse(r.startedAt!)).toBe(5000);
     }
-    expect(h.engine.snapshot().audit.filter((a) => a.action === 'notify' && a.allowed)).toHaveLength(notifySteps.length);
+    expect(h.engine.snapshot().audit.filter((a) => a.action === 'notify' && a.allowed)).toHaveLength(
+      notifySteps.length,
+    );
   });
 
   it('a nack delivered through engine.notify fails the step', async () => {
@@ -512,8 +555,12 @@ describe('VNF maintenance', () => {
           notifyMaintenance: (notice, o) => {
             void clock
               .sleep(5000)
-              .then(() => engine().notify(operator, { type: 'maintenance-reply', notice: notice.id, reply: 'nack' }));
-            return new Promise((_, reject) => o?.signal?.addEventListener('abort', () => reject(o.signal?.reason)));
+              .then(() =>
+                engine().notify(operator, { type: 'maintenance-reply', notice: notice.id, reply: 'nack' }),
+              );
+            return new Promise((_, reject) =>
+              o?.signal?.addEventListener('abort', () => reject(o.signal?.reason)),
+            );
           },
           notifyDone: async () => undefined,
         },
@@ -522,7 +569,10 @@ describe('VNF maintenance', () => {
     const outcome = await h.start();
     expect(outcome.state).toBe('paused');
     const notify = h.plan.waves.flatMap((w) => w.steps).find((s) => s.kind === 'notify-vnf')!;
-    expect(h.record(notify.id)).toMatchObject({ state: 'failed', error: { code: 'ESC_ADAPTER_FAILURE:vnf-nack' } });
+    expect(h.record(notify.id)).toMatchObject({
+      state: 'failed',
+      error: { code: 'ESC_ADAPTER_FAILURE:vnf-nack' },
+    });
   });
 });
 
@@ -601,7 +651,9 @@ describe('server group limits', () => {
       waves: planned.waves.map((w) => ({
         ...w,
         steps: w.steps.map((s) =>
-          s.kind === 'migrate' ? { ...s, batch: 0, after: s.after.filter((a) => a.endsWith('.disable-compute')) } : s,
+          s.kind === 'migrate'
+            ? { ...s, batch: 0, after: s.after.filter((a) => a.endsWith('.disable-compute')) }
+            : s,
         ),
       })),
     };
@@ -657,7 +709,8 @@ describe('drift', () => {
     const h = harness(minimalInventory, minimalCampaign, {
       policy: { onDrift: 'replan' },
       refreshInventory: (cloud) => async (current) => {
-        if (++refreshes > 3) throw new Error('refreshInventory called again and again: the replan did not settle');
+        if (++refreshes > 3)
+          throw new Error('refreshInventory called again and again: the replan did not settle');
         // The cloud as it is now: instances where the fake has them, the intruder included.
         const known = new Set(current.instances.map((i) => i.name));
         return parseInventory({
@@ -687,5 +740,384 @@ describe('drift', () => {
     expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(1);
     expect(h.engine.status().progress.percent).toBe(100);
     for (const [id, s] of Object.entries(h.engine.snapshot().steps)) expect(s.state, id).toBe('succeeded');
+  });
+});
+
+describe('prechecks', () => {
+  it('a compute service down fails the campaign, naming the node, before anything changes', async () => {
+    const h = harness(minimalInventory, minimalCampaign, {
+      setup: (cloud) => (cloud.state.services['cmp-2']!.state = 'down'),
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('failed');
+    expect(outcome.reason).toContain('compute services up: not up in the VIM: cmp-2');
+    expect(outcome.reason).toContain('leave out cmp-2');
+    const report = h.engine.snapshot().precheck;
+    expect(report?.ok).toBe(false);
+    expect(report?.unhealthyNodes).toEqual(['cmp-2']);
+    expect(report?.checks.find((c) => c.name === 'compute services up')).toMatchObject({
+      ok: false,
+      nodes: ['cmp-2'],
+    });
+    expect(h.cloud.state.effects).toEqual([]);
+    expect(h.events.transition.map((t) => t.to)).toEqual(['prechecking', 'failed']);
+  });
+
+  it('passes on a healthy cloud, and the report is journaled', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    await h.start();
+    const report = h.engine.snapshot().precheck;
+    expect(report?.ok).toBe(true);
+    expect(report?.checks.every((c) => c.ok)).toBe(true);
+    expect(report?.unhealthyNodes).toEqual([]);
+  });
+});
+
+describe('authorization', () => {
+  it('a viewer may not start: ForbiddenError, logged, and no campaign is created', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    const error = await h.engine
+      .start(viewer, { inventory: minimalInventory, campaign: minimalCampaign })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect(error).toMatchObject({ code: 'ESC_FORBIDDEN', principal: 'vic', action: 'start' });
+    expect(await h.store.list()).toEqual([]);
+    expect(h.logs).toContainEqual(
+      expect.objectContaining({ action: 'auth.start', level: 'warn', code: 'ESC_FORBIDDEN' }),
+    );
+    expect(h.cloud.state.effects).toEqual([]);
+  });
+
+  it('a viewer may not pause, resume, roll back, abort or restore; each denial is in the audit trail', async () => {
+    const campaign = withStrategy(minimalCampaign, { approveAfterWaves: [0] });
+    const h = harness(minimalInventory, campaign);
+    expect((await h.start()).state).toBe('paused');
+    const before = h.engine.snapshot().seq;
+    for (const [action, call] of [
+      ['pause', () => h.engine.pause(viewer)],
+      ['resume', () => h.engine.resume(viewer)],
+      ['rollback', () => h.engine.rollback(viewer)],
+      ['abort', () => h.engine.abort(viewer)],
+      ['restore', () => h.engine.restore(viewer)],
+      ['approve', () => h.engine.approve(viewer)],
+    ] as const) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error, action).toBeInstanceOf(ForbiddenError);
+      expect(error, action).toMatchObject({ code: 'ESC_FORBIDDEN', action });
+    }
+    const snapshot = h.engine.snapshot();
+    expect(snapshot.state).toBe('paused');
+    const denials = snapshot.audit.filter((a) => a.seq > before);
+    expect(denials.map((a) => [a.principal.id, a.action, a.allowed])).toEqual([
+      ['vic', 'pause', false],
+      ['vic', 'resume', false],
+      ['vic', 'rollback', false],
+      ['vic', 'abort', false],
+      ['vic', 'restore', false],
+      ['vic', 'approve', false],
+    ]);
+    expect(denials[0]?.reason).toContain('viewer');
+    // Written to the store, not only kept in memory.
+    const stored = (await h.store.read('computes-to-antelope')).filter(
+      (r) => r.type === 'audit' && r.seq > before,
+    );
+    expect(stored).toHaveLength(6);
+    // An operator may not roll back either (an admin action), but may approve.
+    await expect(h.engine.rollback(operator)).rejects.toBeInstanceOf(ForbiddenError);
+    expect((await h.engine.approve(operator)).state).toBe('completed');
+    expect(h.engine.snapshot().audit.at(-1)).toMatchObject({ action: 'approve', allowed: true });
+  });
+
+  it('a viewer may not pause a running campaign', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    let denied: unknown;
+    h.engine.on('wave', (e) => {
+      if (e.wave === 0 && e.event === 'started')
+        h.engine.pause(viewer).catch((error: unknown) => (denied = error));
+    });
+    expect((await h.start()).state).toBe('completed');
+    expect(denied).toBeInstanceOf(ForbiddenError);
+    expect(
+      h.engine
+        .snapshot()
+        .audit.filter((a) => !a.allowed)
+        .map((a) => a.action),
+    ).toEqual(['pause']);
+  });
+});
+
+describe('restore', () => {
+  it('when an undo fails for good, restores the backups newest first', async () => {
+    const campaign = withStrategy(minimalCampaign, { onFailure: 'rollback' });
+    const h = harness(minimalInventory, campaign, {
+      setup: (cloud) => cloud.faults.set('reboot:cmp-2', ['permanent']),
+    });
+    // Once the failure is in, downgrading cmp-1 will be refused.
+    h.engine.on('step', (e) => {
+      if (e.to === 'failed') h.cloud.faults.set('installVersions:cmp-1', ['permanent']);
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('restored');
+    expect(h.events.transition.map((t) => t.to)).toEqual([
+      'prechecking',
+      'backing-up',
+      'executing',
+      'rolling-back',
+      'restoring',
+      'restored',
+    ]);
+    expect(h.events.transition.find((t) => t.to === 'restoring')?.reason).toContain(
+      'w0.cmp-1.upgrade-packages',
+    );
+    const alarm = h.engine.snapshot().alarms.find((a) => a.code === 'undo-failed');
+    expect(alarm).toMatchObject({ object: 'w0.cmp-1.upgrade-packages', severity: 'critical' });
+    const backups = h.engine.snapshot().backups.map((b) => b.label);
+    expect(backups).toEqual(['w0.cmp-1.backup', 'w1.cmp-2.backup']);
+    expect(effects(h.cloud, 'restore')).toEqual([
+      'restore:cmp-2:w1.cmp-2.backup',
+      'restore:cmp-1:w0.cmp-1.backup',
+    ]);
+    expect(h.cloud.state.restored).toEqual(['w1.cmp-2.backup', 'w0.cmp-1.backup']);
+    expect(h.cloud.state.versions['cmp-1']).toMatchObject({
+      'nova-compute': '26.2.2',
+      kernel: '6.1.0-18-amd64',
+    });
+    expect(h.engine.snapshot().steps['w0.cmp-1.upgrade-packages']?.state).toBe('succeeded');
+    expect(outcome.reason).toBe('2 backup(s) restored');
+  });
+
+  it('an operator may restore a rolled-back campaign', async () => {
+    const campaign = withStrategy(minimalCampaign, { onFailure: 'rollback' });
+    const h = harness(minimalInventory, campaign, {
+      setup: (cloud) => cloud.faults.set('reboot:cmp-2', ['permanent']),
+    });
+    expect((await h.start()).state).toBe('rolled-back');
+    expect((await h.engine.restore(admin)).state).toBe('restored');
+    expect(effects(h.cloud, 'restore')).toEqual([
+      'restore:cmp-2:w1.cmp-2.backup',
+      'restore:cmp-1:w0.cmp-1.backup',
+    ]);
+  });
+});
+
+describe('abort', () => {
+  it('cancels the running steps and fails the campaign; a rollback can follow', async () => {
+    const signals: AbortSignal[] = [];
+    const h = harness(minimalInventory, minimalCampaign, {
+      setup: (cloud) => cloud.faults.set('installVersions:cmp-1', ['hang']),
+      adapters: (cloud) => ({
+        nodes: {
+          ...cloud.nodes,
+          installVersions: (node, software, o) => {
+            if (o?.signal) signals.push(o.signal);
+            return cloud.nodes.installVersions(node, software, o);
+          },
+        },
+      }),
+    });
+    let aborted: Promise<unknown> | undefined;
+    h.engine.on('step', (e) => {
+      if (e.step.id === 'w0.cmp-1.upgrade-packages' && e.to === 'running')
+        aborted = h.engine.abort(admin, 'stop now');
+    });
+    const outcome = await h.start();
+    expect(aborted).toBeDefined();
+    expect(await aborted).toMatchObject({ state: 'failed', reason: 'stop now (ada)' });
+    expect(outcome.state).not.toBe('completed');
+    expect(h.engine.snapshot().state).toBe('failed');
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(h.record('w0.cmp-1.upgrade-packages').state).toBe('running');
+    expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(0);
+    expect(h.record('w0.cmp-1.reboot').state).toBe('pending');
+    // Far from the 10-day hang and the step's 27-minute timeout: the call was cancelled, not waited out.
+    expect(h.clock.now() - START).toBeLessThan(h.step('w0.cmp-1.upgrade-packages').timeoutSeconds * 1000);
+    expect(h.clock.pending).toBe(0);
+    expect(h.engine.snapshot().steps['w0.cmp-1.upgrade-packages']?.error).toBeUndefined();
+    // Cancelled is not failed: no step-failed alarm for it.
+    expect(h.engine.snapshot().alarms.filter((a) => a.code === 'step-failed')).toEqual([]);
+    expect(h.engine.snapshot().failures).toBe(0);
+
+    // The interrupted step is marked failed, then everything is undone.
+    expect((await h.engine.rollback(admin)).state).toBe('rolled-back');
+    expect(h.record('w0.cmp-1.upgrade-packages').state).toBe('undone');
+    expect(h.cloud.state.hosts['db-1']).toBe('cmp-1');
+    expect(h.cloud.state.services['cmp-1']?.status).toBe('enabled');
+  });
+
+  it('aborts a paused campaign', async () => {
+    const campaign = withStrategy(minimalCampaign, { approveAfterWaves: [0] });
+    const h = harness(minimalInventory, campaign);
+    await h.start();
+    expect((await h.engine.abort(admin)).state).toBe('failed');
+  });
+});
+
+describe('status', () => {
+  let haInventory: Inventory;
+  let haCampaign: Campaign;
+  beforeAll(async () => {
+    haInventory = await loadInventory('examples/ha/inventory.yaml');
+    haCampaign = await loadCampaign('examples/ha/campaign.yaml', { inventory: haInventory });
+  });
+
+  it('tables per node, module, cluster and site; 100% at the end', async () => {
+    const h = harness(haInventory, haCampaign);
+    const planned = new Map(h.plan.waves.flatMap((w) => w.nodes.map((n) => [n, w.index] as const)));
+    // In the middle of the first wave, its node is out of its clusters.
+    const first = h.plan.waves[0]!;
+    const firstNode = first.nodes[0]!;
+    const firstClusters = haInventory.clusters
+      .filter((c) => c.members.includes(firstNode))
+      .map((c) => c.name);
+    expect(firstClusters.length).toBeGreaterThan(0);
+    let during: ReturnType<Engine['status']> | undefined;
+    h.engine.on('step', (e) => {
+      if (!during && e.step.id === `w0.${firstNode}.upgrade-packages` && e.to === 'running')
+        during = h.engine.status();
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('completed');
+
+    expect(during?.state).toBe('executing');
+    expect(during?.nodes.find((n) => n.node === firstNode)).toMatchObject({
+      state: 'in-progress',
+      step: `w0.${firstNode}.upgrade-packages`,
+      wave: 0,
+    });
+    for (const c of during?.clusters ?? [])
+      expect(c.out, c.cluster).toBe(firstClusters.includes(c.cluster) ? 1 : 0);
+    expect(during?.progress.percent).toBeGreaterThan(0);
+    expect(during?.progress.percent).toBeLessThan(100);
+    expect(during?.nodes.filter((n) => n.state === 'pending').length).toBe(planned.size - 1);
+
+    const status = h.engine.status();
+    expect(status.id).toBe('ha-zed-to-antelope');
+    expect(status.state).toBe('completed');
+    const steps = h.plan.waves.reduce((n, w) => n + w.steps.length, 0);
+    expect(status.progress).toEqual({
+      percent: 100,
+      etaSeconds: 0,
+      stepsDone: steps,
+      stepsTotal: steps,
+      wavesDone: h.plan.waves.length,
+      wavesTotal: h.plan.waves.length,
+    });
+    expect(status.nodes).toHaveLength(haInventory.nodes.length);
+    for (const n of status.nodes) {
+      const wave = planned.get(n.node);
+      expect(n, n.node).toMatchObject(
+        wave === undefined ? { state: 'untouched' } : { state: 'upgraded', wave },
+      );
+    }
+    expect(status.modules.map((m) => m.component).sort()).toEqual(
+      Object.keys(haCampaign.target.software).sort(),
+    );
+    for (const m of status.modules) {
+      expect(m.nodes, m.component).toBeGreaterThan(0);
+      expect(m.upgraded, m.component).toBe(m.nodes);
+      expect(m.target).toBe(haCampaign.target.software[m.component]);
+    }
+    expect(status.clusters.map((c) => c.cluster).sort()).toEqual(
+      haInventory.clusters.map((c) => c.name).sort(),
+    );
+    for (const c of status.clusters) {
+      const cluster = haInventory.clusters.find((x) => x.name === c.cluster)!;
+      expect(c).toEqual({
+        cluster: c.cluster,
+        members: cluster.members.length,
+        minAvailable: cluster.minAvailable,
+        out: 0,
+        upgraded: cluster.members.filter((m) => planned.has(m)).length,
+      });
+    }
+    const sites = new Map<string, number>();
+    for (const n of haInventory.nodes)
+      sites.set(n.site ?? 'default', (sites.get(n.site ?? 'default') ?? 0) + 1);
+    expect(status.sites.map((s) => s.site).sort()).toEqual([...sites.keys()].sort());
+    for (const s of status.sites) {
+      const members = haInventory.nodes.filter((n) => (n.site ?? 'default') === s.site);
+      const plannedHere = members.filter((n) => planned.has(n.name)).length;
+      expect(s).toEqual({ site: s.site, nodes: members.length, planned: plannedHere, upgraded: plannedHere });
+    }
+    expect(status.failures).toBe(0);
+    // Every planned node runs the target versions in the fake cloud.
+    for (const node of planned.keys())
+      for (const [c, v] of Object.entries(haCampaign.target.software))
+        if (haInventory.nodes.find((n) => n.name === node)?.software[c] !== undefined)
+          expect(h.cloud.state.versions[node]?.[c], `${node} ${c}`).toBe(v);
+  });
+
+  it('shows a paused campaign part way, and untouched nodes outside the scope', async () => {
+    const campaign = withStrategy(minimalCampaign, { approveAfterWaves: [0] });
+    const h = harness(minimalInventory, campaign);
+    await h.start();
+    const status = h.engine.status();
+    expect(status.state).toBe('paused');
+    expect(status.reason).toContain('approval');
+    expect(status.nodes.map((n) => [n.node, n.state])).toEqual([
+      ['ctl-1', 'untouched'],
+      ['cmp-1', 'upgraded'],
+      ['cmp-2', 'pending'],
+    ]);
+    expect(status.progress.wavesDone).toBe(1);
+    expect(status.progress.stepsDone).toBe(h.plan.waves[0]!.steps.length);
+    expect(status.progress.percent).toBeGreaterThan(0);
+    expect(status.progress.percent).toBeLessThan(100);
+    expect(status.modules.find((m) => m.component === 'nova-compute')).toMatchObject({
+      nodes: 2,
+      upgraded: 1,
+    });
+  });
+});
+
+describe('events', () => {
+  it('emits transition, step, progress, alarm, wave and record events matching the journal', async () => {
+    const h = harness(minimalInventory, minimalCampaign, {
+      setup: (cloud) => cloud.faults.set('installVersions:cmp-2', ['permanent']),
+    });
+    expect((await h.start()).state).toBe('paused');
+    expect((await h.engine.resume(admin)).state).toBe('completed');
+    const journal = await h.engine.journal();
+    const { events } = h;
+
+    expect(events.transition.map((t) => `${t.from}>${t.to}:${t.event}`)).toEqual([
+      'created>prechecking:start',
+      'prechecking>backing-up:prechecks-passed',
+      'backing-up>executing:backup-done',
+      'executing>paused:pause',
+      'paused>executing:resume',
+      'executing>verifying:waves-done',
+      'verifying>completed:verified',
+    ]);
+    expect(events.transition[3]?.reason).toContain('w1.cmp-2.upgrade-packages');
+
+    const stepRecords = journal.filter((r) => r.type === 'step');
+    expect(events.step.map((e) => [e.step.id, e.from, e.to])).toEqual(
+      stepRecords.map((r) => [r['step'], r['from'], r['to']]),
+    );
+    const failed = events.step.find((e) => e.to === 'failed');
+    expect(failed).toMatchObject({ wave: 1, step: { id: 'w1.cmp-2.upgrade-packages' } });
+    expect(failed?.error?.code).toBe('ESC_ADAPTER_FAILURE:http-409');
+
+    expect(events.progress).toHaveLength(events.step.filter((e) => e.to === 'succeeded').length);
+    const percents = events.progress.map((p) => p.percent);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents[0]).toBeGreaterThan(0);
+    expect(events.progress.at(-1)).toMatchObject({ percent: 100, etaSeconds: 0 });
+
+    expect(events.alarm.map((a) => [a.code, a.object])).toEqual([
+      ['step-failed', 'w1.cmp-2.upgrade-packages'],
+    ]);
+    expect(events.alarm).toEqual(h.engine.snapshot().alarms);
+
+    expect(events.wave).toEqual([
+      { wave: 0, event: 'started' },
+      { wave: 0, event: 'verified' },
+      { wave: 1, event: 'started' },
+      { wave: 1, event: 'verified' },
+    ]);
+    expect(events.record.map((r) => r.seq)).toEqual(journal.map((r) => r.seq));
+    expect(events.record).toEqual(journal);
   });
 });

@@ -501,19 +501,20 @@ const tinyArb = fc.record({
   vnfSlack: fc.tuple(fc.constantFrom(0, 0, 1, 2), fc.constantFrom(0, 1, 2)),
   controller: fc.option(
     fc.record({
-      peer: fc.constantFrom('none', 'upgraded', 'down', 'planned-later'),
-      minAvailable: fc.integer({ min: 1, max: 2 }),
+      peer: fc.constantFrom('upgraded', 'none', 'planned-later', 'upgraded', 'down'),
+      minAvailable: fc.constantFrom(1, 1, 1, 1, 2),
       primary: fc.constantFrom('none', 'ctl-1', 'ctl-2'),
-      sharedKeystone: fc.boolean(),
+      sharedKeystone: fc.constantFrom(false, false, true),
     }),
     { nil: undefined },
   ),
   /** An HA cluster over some computes (members by index), with minAvailable = members − slack. */
   computeCluster: fc.option(
-    fc.record({ members: fc.uniqueArray(fc.nat(4), { maxLength: 3 }), slack: fc.nat(2) }),
-    {
-      nil: undefined,
-    },
+    fc.record({
+      members: fc.uniqueArray(fc.nat(4), { minLength: 2, maxLength: 3 }),
+      slack: fc.constantFrom(1, 0, 1, 2),
+    }),
+    { nil: undefined, freq: 2 },
   ),
   maxParallel: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constantFrom('34%', '50%', '100%')),
   canary: fc.integer({ min: 1, max: 3 }),
@@ -579,22 +580,37 @@ function buildTiny(d: TinyDraw): { inventory: InventoryInput; campaign: Campaign
         minAvailable: Math.max(1, members.length - d.computeCluster.slack),
       });
   }
-  const instances: InstanceInput[] = d.instances.map((inst, i) => {
+  // Instances go where they fit: hard-affinity members on their group's first host, hard anti-affinity
+  // members one per host; an instance that fits nowhere it may go is left out.
+  const used = new Map<string, number>();
+  const groupHosts = new Map<string, string[]>();
+  const instances: InstanceInput[] = [];
+  d.instances.forEach((inst, i) => {
+    const group = inst.group === undefined ? undefined : d.groups[inst.group];
+    const groupName = inst.group === undefined ? '' : `sg-${inst.group + 1}`;
+    const hosts = groupHosts.get(groupName) ?? [];
+    const start = inst.host % d.computes.length;
+    const k = d.computes
+      .map((_, k) => (start + k) % d.computes.length)
+      .find((k) => {
+        const name = `cmp-${k + 1}`;
+        if (group?.policy === 'affinity' && hosts.length > 0 && hosts[0] !== name) return false;
+        if (group?.policy === 'anti-affinity' && hosts.includes(name)) return false;
+        return (used.get(name) ?? 0) + inst.vcpus <= (d.computes[k]?.vcpus ?? 0);
+      });
+    if (k === undefined) return;
+    const host = `cmp-${k + 1}`;
+    used.set(host, (used.get(host) ?? 0) + inst.vcpus);
+    groupHosts.set(groupName, [...hosts, host]);
     const out: InstanceInput = {
       name: `vm-${i + 1}`,
-      host: `cmp-${(inst.host % d.computes.length) + 1}`,
+      host,
       resources: { vcpus: inst.vcpus, memoryMiB: 1024 * inst.vcpus, diskGiB: 10 * inst.vcpus },
       migration: inst.migration,
     };
-    if (inst.group !== undefined) out.serverGroup = `sg-${inst.group + 1}`;
+    if (inst.group !== undefined) out.serverGroup = groupName;
     if (inst.vnf !== undefined) out.vnf = `vnf-${inst.vnf + 1}`;
-    return out;
-  });
-  // Hard affinity: every member on the first member's host.
-  d.groups.forEach((g, k) => {
-    if (g.policy !== 'affinity') return;
-    const members = instances.filter((i) => i.serverGroup === `sg-${k + 1}`);
-    for (const m of members) m.host = members[0]?.host ?? m.host;
+    instances.push(out);
   });
   const serverGroups: GroupInput[] = d.groups
     .map((g, k) => ({ name: `sg-${k + 1}`, policy: g.policy, maxImpacted: g.maxImpacted }))
@@ -752,5 +768,90 @@ describe('b: infeasibility is honest (tiny clouds against a brute-force search)'
     // The generator must make both kinds, or half of the property says nothing.
     expect(seen.plans).toBeGreaterThan(60);
     expect(seen.infeasible).toBeGreaterThan(30);
+  });
+});
+
+describe('c: determinism', () => {
+  it('the same documents give deep-equal plans (or the same error), and stay unchanged', () => {
+    fc.assert(
+      fc.property(fc.oneof(documentsArb('one'), documentsArb('several'), tinyDocumentsArb), (docs) => {
+        const before = JSON.stringify(docs);
+        const first = attempt(docs);
+        const again = attempt(docs);
+        const copy = attempt({ inventory: structuredClone(docs.inventory), campaign: structuredClone(docs.campaign) });
+        expect(JSON.stringify(docs), 'createPlan changed its documents').toBe(before);
+        for (const other of [again, copy])
+          if ('plan' in first) expect(other).toEqual(first);
+          else {
+            expect('error' in other && other.error.message).toBe(first.error.message);
+            expect('error' in other && other.error.detail).toEqual(first.error.detail);
+          }
+      }),
+      { numRuns: 80 },
+    );
+  });
+});
+
+/** Every shape invariant of a plan that the checker does not look at. */
+function expectWellShaped(plan: Plan, docs: Documents): void {
+  const ids = plan.waves.flatMap((w) => w.steps.map((s) => s.id));
+  const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
+  expect(repeated, 'step ids used twice').toEqual([]);
+  const computes = new Set(docs.inventory.nodes.filter((n) => n.roles.includes('compute')).map((n) => n.name));
+  const firstComputeWave = plan.waves.findIndex((w) => w.nodes.some((n) => computes.has(n)));
+  plan.waves.forEach((wave, w) => {
+    expect(wave.index, 'wave index').toBe(w);
+    expect(wave.canary, `wave ${w} canary flag`).toBe(w === firstComputeWave);
+    const own = new Set(wave.steps.map((s) => s.id));
+    for (const step of wave.steps)
+      for (const a of step.after) expect(own.has(a), `step ${step.id} waits for "${a}", not a step of wave ${w}`).toBe(true);
+    // Acyclic: Kahn's algorithm removes every step.
+    const waiting = new Map(wave.steps.map((s) => [s.id, new Set(s.after)]));
+    let progress = true;
+    while (progress) {
+      progress = false;
+      for (const [id, after] of waiting)
+        if ([...after].every((a) => !waiting.has(a))) {
+          waiting.delete(id);
+          progress = true;
+        }
+    }
+    expect([...waiting.keys()], `steps of wave ${w} on a cycle`).toEqual([]);
+    const fromSteps = wave.steps
+      .filter((s) => s.kind === 'migrate')
+      .map((s) => ({ instance: s.instance, from: s.from, to: s.to, mode: s.mode, batch: s.batch }));
+    const fromMigrations = wave.migrations.map((m) => ({ ...m }));
+    const order = (a: { instance?: string | undefined }, b: { instance?: string | undefined }) =>
+      (a.instance ?? '').localeCompare(b.instance ?? '');
+    expect(fromSteps.sort(order), `migrate steps of wave ${w}`).toEqual(fromMigrations.sort(order));
+  });
+  const migrations = plan.waves.flatMap((w) => w.migrations);
+  const moves = new Map<string, number>();
+  for (const m of migrations) moves.set(m.instance, (moves.get(m.instance) ?? 0) + 1);
+  const totals = plan.totals;
+  expect(totals).toBeDefined();
+  if (!totals) return;
+  expect(totals.waves).toBe(plan.waves.length);
+  expect(totals.nodes).toBe(plan.waves.reduce((s, w) => s + w.nodes.length, 0));
+  expect(totals.migrations).toBe(migrations.length);
+  expect(totals.instancesToMove).toBe(moves.size);
+  expect(totals.movedTwice).toBe([...moves.values()].filter((k) => k > 1).length);
+  expect(totals.waves).toBeGreaterThanOrEqual(totals.lowerBoundWaves);
+  expect(plan.impact.filter((row) => row.outageSeconds > 0)).toEqual([]);
+}
+
+describe('d: plan shape', () => {
+  it('step ids, step graphs, migrate steps, canary flags and totals are consistent', () => {
+    let planned = 0;
+    fc.assert(
+      fc.property(fc.oneof(documentsArb('one'), documentsArb('several'), tinyDocumentsArb), (docs) => {
+        const outcome = attempt(docs);
+        if ('error' in outcome) return;
+        planned++;
+        expectWellShaped(outcome.plan, docs);
+      }),
+      { numRuns: 150 },
+    );
+    expect(planned).toBeGreaterThan(50);
   });
 });

@@ -123,6 +123,15 @@ describe('redact', () => {
     expect(redact({ a: shared, b: shared })).toEqual({ a: { v: 1 }, b: { v: 1 } }); // shared is not a cycle
   });
 
+  it('stays bounded on deep nesting and on shared sub-objects that would multiply', () => {
+    let deep: Record<string, unknown> = { end: true };
+    for (let i = 0; i < 100; i++) deep = { next: deep };
+    expect(JSON.stringify(redact(deep))).toContain('[Truncated]');
+    let shared: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 60; i++) shared = { a: shared, b: shared }; // 2^60 paths, 61 objects
+    expect(JSON.stringify(redact(shared))).toContain('[Truncated]');
+  });
+
   it('keeps a key named __proto__ a plain field', () => {
     const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as unknown;
     const out = redact(input) as Record<string, unknown>;

@@ -406,6 +406,25 @@ describe('instances down', () => {
     expect(found(verdict)).toEqual([{ code: 'server-group-impact', wave: 0, objects: ['sg', 'vm-1'] }]);
   });
 
+  it('server-group-impact: an instance moved onto a node that is down counts once', () => {
+    const inv = inventory({
+      nodes: [compute('cmp-1'), compute('cmp-2'), compute('cmp-9', { state: 'down' })],
+      instances: [vm('vm-1', 'cmp-1', { serverGroup: 'sg', vnf: 'v' }), vm('vm-2', 'cmp-2', { vnf: 'v' })],
+      serverGroups: [sg()],
+      vnfs: [{ name: 'v', minAvailable: 1 }],
+    });
+    const verdict = verifyPlan(
+      inv,
+      campaign(),
+      plan({ nodes: ['cmp-1'], migrations: [mig('vm-1', 'cmp-1', 'cmp-9')] }, ['cmp-2']),
+    );
+    // vm-1 is down from wave 0 on; vm-2 stays on cmp-2 in wave 1: the VNF has none left.
+    expect(found(verdict)).toEqual([
+      { code: 'migration-target', wave: 0, objects: ['vm-1', 'cmp-9'] },
+      { code: 'vnf-min-available', wave: 1, objects: ['v', 'vm-2'] },
+    ]);
+  });
+
   it('vnf-min-available: cold migrations count as down', () => {
     const inv = inventory({
       instances: [
@@ -730,6 +749,17 @@ describe('order', () => {
     expectClean(verifyPlan(twoSites(), campaign({ siteOrder: 'parallel' }), mixed));
     const verdict = verifyPlan(twoSites(), campaign(), mixed);
     expect(found(verdict)).toEqual([{ code: 'site-mixed', wave: 1, objects: ['a', 'b'] }]);
+    // A mixed wave also counts as another site following the first.
+    const three = twoSites([
+      compute('cmp-a1', { site: 'a' }),
+      compute('cmp-a2', { site: 'a' }),
+      compute('cmp-a3', { site: 'a' }),
+      compute('cmp-b1', { site: 'b' }),
+    ]);
+    expect(found(verifyPlan(three, campaign(), plan(['cmp-a1'], ['cmp-a2', 'cmp-b1'], ['cmp-a3'])))).toEqual([
+      { code: 'site-mixed', wave: 1, objects: ['a', 'b'] },
+      { code: 'site-order', wave: 2, objects: ['a'] },
+    ]);
   });
 
   it('site-order: with sequential sites, a site is finished before the next begins', () => {
@@ -846,22 +876,16 @@ describe('verdict', () => {
     ]);
   });
 
-  it('checks a plan for 10,000 computes and 120,000 instances in well under a second', () => {
+  // Speed is measured by `npm run bench`; here only that a plan of this size replays correctly.
+  it('replays a plan for 10,000 computes and 120,000 instances', () => {
     const cloud = generateCloud({ computes: 10_000, seed: 7, maxParallel: '10%' });
     const inv = InventorySchema.parse(cloud.inventory);
     const camp = CampaignSchema.parse(cloud.campaign);
     expect(inv.instances).toHaveLength(120_000);
-    const big = rollingPlan(inv, 1000);
-    let best = Number.POSITIVE_INFINITY;
-    let verdict: PlanVerdict | undefined;
-    // Best of three: the first run also pays for the JIT, and shared CI machines are noisy.
-    for (let run = 0; run < 3; run++) {
-      const start = performance.now();
-      verdict = verifyPlan(inv, camp, big);
-      best = Math.min(best, performance.now() - start);
-    }
-    expect(verdict?.counts[ViolationCode.NodeMissing]).toBe(0);
-    expect(verdict?.counts[ViolationCode.MigrationSource]).toBe(0);
-    expect(best).toBeLessThan(1000);
+    const verdict: PlanVerdict = verifyPlan(inv, camp, rollingPlan(inv, 1000));
+    expect(verdict.counts[ViolationCode.NodeMissing]).toBe(0);
+    expect(verdict.counts[ViolationCode.MigrationSource]).toBe(0);
+    expect(verdict.counts[ViolationCode.MigrationTarget]).toBe(0);
+    expect(verdict.counts[ViolationCode.Capacity]).toBe(0);
   });
 });

@@ -117,6 +117,7 @@ const ALL_CODES = Object.values(ViolationCode);
 const DEFAULT_SITE = 'default';
 const RESOURCES = ['vcpus', 'memoryMiB', 'diskGiB'] as const;
 
+/** Collects violations: counts every one, keeps the first {@link MAX_VIOLATIONS_PER_CODE} of each code. */
 class Findings {
   readonly kept: PlanViolation[] = [];
   readonly counts = Object.fromEntries(ALL_CODES.map((c) => [c, 0])) as Record<ViolationCode, number>;
@@ -228,7 +229,7 @@ export function verifyPlan(
       );
   checkPrimaries(findings, inventory, firstWave);
   checkControllersFirst(findings, index, firstWave);
-  checkDependencies(findings, index, resolvedCatalog, firstWave);
+  checkDependencies(findings, inventory, index, resolvedCatalog, firstWave);
 
   const violations = findings.kept
     .map((v, i) => ({ v, i }))
@@ -1012,9 +1013,13 @@ function checkControllersFirst(
   for (const site of [...early.keys()]) flush(site);
 }
 
-/** Rule 10: a node after every node upgrading a component its outdated components depend on. */
+/**
+ * Rule 10: a node after every node of its site upgrading a component its outdated components depend
+ * on (and after every node upgrading such a component that another site shares).
+ */
 function checkDependencies(
   findings: Findings,
+  inventory: Inventory,
   index: Index,
   catalog: Catalog,
   firstWave: ReadonlyMap<string, number>,
@@ -1035,10 +1040,18 @@ function checkDependencies(
     return out;
   };
 
+  // Each site runs its own control plane: a dependency binds nodes of one site, and crosses sites
+  // only for the services a site shares with the others (sites[].sharedServices).
+  const siteOf = new Map(inventory.nodes.map((n) => [n.name, n.site ?? 'default']));
+  const sharedBy = new Map<string, string[]>();
+  for (const site of inventory.sites)
+    for (const service of site.sharedServices) sharedBy.set(service, [...(sharedBy.get(service) ?? []), site.name]);
   const last = new Map<string, { wave: number; node: string }>();
   for (const [name, wave] of firstWave)
-    for (const component of index.outdated.get(name) ?? [])
-      if (wave >= (last.get(component)?.wave ?? -1)) last.set(component, { wave, node: name });
+    for (const component of index.outdated.get(name) ?? []) {
+      const key = `${siteOf.get(name)}\n${component}`;
+      if (wave >= (last.get(key)?.wave ?? -1)) last.set(key, { wave, node: name });
+    }
 
   // Most nodes share their set of outdated components: compute what it needs once per set.
   const needs = new Map<string, readonly string[]>();
@@ -1056,13 +1069,15 @@ function checkDependencies(
     }
     const blockers: string[] = [];
     const nodes = new Set<string>();
-    for (const a of needed) {
-      const before = last.get(a);
-      if (before === undefined || before.wave <= wave) continue;
-      const b = outdated.find((c) => ancestorsOf(c).has(a));
-      blockers.push(`${b} needs ${a}, upgraded on "${before.node}" in wave ${before.wave}`);
-      nodes.add(before.node);
-    }
+    const site = siteOf.get(name);
+    for (const a of needed)
+      for (const from of new Set([site, ...(sharedBy.get(a) ?? [])])) {
+        const before = last.get(`${from}\n${a}`);
+        if (before === undefined || before.wave < wave) continue;
+        const b = outdated.find((c) => ancestorsOf(c).has(a));
+        blockers.push(`${b} needs ${a}, upgraded on "${before.node}" in wave ${before.wave}`);
+        nodes.add(before.node);
+      }
     if (blockers.length > 0)
       findings.add(
         ViolationCode.DependencyOrder,

@@ -2,9 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { ErrorCode, EscalatorError } from '../errors.js';
 import { registerPlan } from './commands/plan.js';
+import { registerSimulate } from './commands/simulate.js';
+import { registerStates } from './commands/states.js';
 import { registerValidate } from './commands/validate.js';
 import { ExitCode } from './exit-codes.js';
-import { type Io, processIo } from './io.js';
+import { type Io, processIo, UsageError } from './io.js';
 
 const VERSION = '0.1.0';
 
@@ -18,6 +20,8 @@ export function createProgram(io: Io = processIo()): Command {
     .exitOverride();
   registerValidate(program, io);
   registerPlan(program, io);
+  registerSimulate(program, io);
+  registerStates(program, io);
   return program;
 }
 
@@ -38,7 +42,15 @@ export function reportError(error: unknown, io: Io): void {
     io.exitCode(invalid.includes(error.code) ? ExitCode.Invalid : ExitCode.Failed);
     return;
   }
-  io.err(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  if (error instanceof UsageError) {
+    io.err(`error: ${error.message}`);
+    io.exitCode(ExitCode.Usage);
+    return;
+  }
+  // Anything else is a bug or an environment problem: say it plainly; the stack only when asked for.
+  const debug = process.env.ESCALATOR_DEBUG === '1';
+  io.err(`error: ${error instanceof Error ? (debug ? (error.stack ?? error.message) : error.message) : String(error)}`);
+  if (!debug) io.err('(set ESCALATOR_DEBUG=1 to see where it came from)');
   io.exitCode(ExitCode.Internal);
 }
 

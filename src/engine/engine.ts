@@ -786,7 +786,8 @@ export class Engine extends EventEmitter<EngineEvents> {
               async (ok) => {
                 running.delete(step.id);
                 if (group) movingPerGroup.set(group.name, (movingPerGroup.get(group.name) ?? 1) - 1);
-                if (!ok) stop ??= await this.#onFailure(step);
+                // A step cancelled by an abort did not fail: no failure policy, no step-failed alarm.
+                if (!ok) stop ??= this.#abort.signal.aborted ? 'aborted' : await this.#onFailure(step);
               },
               (error: unknown) => {
                 running.delete(step.id);

@@ -75,13 +75,22 @@ export function redactString(text: string): string {
 }
 
 const MAX_DEPTH = 64;
+/** Objects copied per call at most: a shared sub-object is copied at each use, which could otherwise explode. */
+const MAX_OBJECTS = 10_000;
+
+/** What one {@link redact} call tracks: the objects on the current path, and how many were copied. */
+interface Walk {
+  readonly ancestors: Set<object>;
+  objects: number;
+}
 
 /**
  * Returns a deep copy of `value`, fit for JSON, with secrets replaced by {@link REDACTED}: every value
  * under a key matching {@link SECRET_KEY_PATTERN} (unless `null` or `undefined`), and the secrets inside
- * every string ({@link redactString}). Cycles become `"[Circular]"`, nesting past 64 levels
- * `"[Truncated]"`. Errors become `{ name, message, code?, ... }`, dates ISO strings, maps objects, sets
- * arrays, binary data `"[N bytes]"`, bigints strings; functions and symbols are dropped.
+ * every string ({@link redactString}). Cycles become `"[Circular]"`; nesting past 64 levels, and objects
+ * past the 10,000th, `"[Truncated]"`. Errors become `{ name, message, code?, ... }` (no stack), dates ISO
+ * strings, maps objects, sets arrays, binary data `"[N bytes]"`, bigints strings; functions and symbols
+ * are dropped.
  *
  * @example
  * ```ts
@@ -90,10 +99,10 @@ const MAX_DEPTH = 64;
  * ```
  */
 export function redact(value: unknown): unknown {
-  return copy(value, new Set(), 0);
+  return copy(value, { ancestors: new Set(), objects: 0 }, 0);
 }
 
-function copy(value: unknown, ancestors: Set<object>, depth: number): unknown {
+function copy(value: unknown, walk: Walk, depth: number): unknown {
   switch (typeof value) {
     case 'string':
       return redactString(value);
@@ -109,19 +118,19 @@ function copy(value: unknown, ancestors: Set<object>, depth: number): unknown {
   }
   if (value === null) return null;
   const object = value as object;
-  if (ancestors.has(object)) return '[Circular]';
-  if (depth >= MAX_DEPTH) return '[Truncated]';
+  if (walk.ancestors.has(object)) return '[Circular]';
+  if (depth >= MAX_DEPTH || ++walk.objects > MAX_OBJECTS) return '[Truncated]';
   if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString();
   if (ArrayBuffer.isView(object)) return `[${object.byteLength} bytes]`;
   if (object instanceof ArrayBuffer) return `[${object.byteLength} bytes]`;
-  ancestors.add(object);
+  walk.ancestors.add(object);
   try {
-    if (Array.isArray(object)) return object.map((item) => copy(item, ancestors, depth + 1));
-    if (object instanceof Set) return [...object].map((item) => copy(item, ancestors, depth + 1));
+    if (Array.isArray(object)) return object.map((item) => copy(item, walk, depth + 1));
+    if (object instanceof Set) return [...object].map((item) => copy(item, walk, depth + 1));
     if (object instanceof Map)
       return copyFields(
         [...object].map(([k, v]) => [String(k), v]),
-        ancestors,
+        walk,
         depth,
       );
     if (object instanceof Error) {
@@ -133,17 +142,17 @@ function copy(value: unknown, ancestors: Set<object>, depth: number): unknown {
         if (key !== 'name' && key !== 'message') fields.push([key, field(object, key)]);
       if (object.cause !== undefined && !Object.keys(object).includes('cause'))
         fields.push(['cause', object.cause]);
-      return copyFields(fields, ancestors, depth);
+      return copyFields(fields, walk, depth);
     }
     const toJSON = (object as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return copy(toJSON.call(object), ancestors, depth + 1);
+    if (typeof toJSON === 'function') return copy(toJSON.call(object), walk, depth + 1);
     return copyFields(
       Object.keys(object).map((key) => [key, field(object, key)]),
-      ancestors,
+      walk,
       depth,
     );
   } finally {
-    ancestors.delete(object);
+    walk.ancestors.delete(object);
   }
 }
 
@@ -156,15 +165,11 @@ function field(object: object, key: string): unknown {
   }
 }
 
-function copyFields(
-  fields: readonly (readonly [string, unknown])[],
-  ancestors: Set<object>,
-  depth: number,
-): object {
+function copyFields(fields: readonly (readonly [string, unknown])[], walk: Walk, depth: number): object {
   const out: Record<string, unknown> = {};
   for (const [key, item] of fields) {
     const copied =
-      isSecretKey(key) && item !== null && item !== undefined ? REDACTED : copy(item, ancestors, depth + 1);
+      isSecretKey(key) && item !== null && item !== undefined ? REDACTED : copy(item, walk, depth + 1);
     if (copied === undefined) continue;
     // defineProperty, so that a key named "__proto__" stays a plain field.
     Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });

@@ -4,6 +4,7 @@
  */
 import { resolveCatalog } from '../catalog/catalog.js';
 import type { Campaign } from '../model/campaign.js';
+import { InfeasiblePlanError } from '../errors.js';
 import { API_VERSION } from '../model/common.js';
 import type { Catalog } from '../model/component.js';
 import type { Inventory } from '../model/inventory.js';
@@ -47,9 +48,25 @@ export interface PlanOptions {
  */
 export function createPlan(inventory: Inventory, campaign: Campaign, options: PlanOptions = {}): Plan {
   const catalog = options.catalog ?? resolveCatalog(campaign.components);
-  const world = buildWorld(inventory, campaign, catalog);
-  const precedence = buildPrecedence(world);
-  const drafts = buildWaves(world, precedence, options.firstWave ?? 0, options.canaryDone ?? false);
+  const attempt = (computesPerWave?: number) => {
+    const world = buildWorld(inventory, campaign, catalog);
+    const precedence = buildPrecedence(world);
+    const drafts = buildWaves(world, precedence, options.firstWave ?? 0, options.canaryDone ?? false, computesPerWave);
+    return { world, drafts };
+  };
+  let planned: ReturnType<typeof attempt>;
+  try {
+    planned = attempt();
+  } catch (error) {
+    // Smaller waves need less spare room: before giving up, try one compute node at a time.
+    if (!(error instanceof InfeasiblePlanError) || error.detail.constraint !== 'capacity') throw error;
+    try {
+      planned = attempt(1);
+    } catch {
+      throw error;
+    }
+  }
+  const { world, drafts } = planned;
   const waves: Wave[] = drafts.map((draft) => {
     const { steps, expectedSeconds } = waveSteps(world, draft);
     return {
@@ -160,8 +177,9 @@ export function lowerBoundWaves(world: World): number {
   const perSite = new Map<string, SiteRow>();
   for (const n of world.nodes) {
     if (!n.planned) continue;
-    const row = perSite.get(n.site) ?? { control: 0, computes: 0, other: 0 };
+    const row = perSite.get(n.site) ?? { control: 0, computes: 0, other: 0, hci: false };
     if (n.isCompute && !n.roles.includes('controller')) row.computes++;
+    if (n.isCompute && n.roles.includes('controller')) row.hci = true;
     if (n.roles.includes('controller')) row.control = Math.max(row.control, 1);
     perSite.set(n.site, row);
   }
@@ -178,9 +196,12 @@ export function lowerBoundWaves(world: World): number {
   const siteBound = (r: SiteRow, canary = false) =>
     Math.max(r.control + (canary ? computeWaves(r.computes) : Math.ceil(r.computes / maxParallel)), r.other);
   // The canary shrinks only the first compute wave of the campaign, whichever site it is in; it may
-  // cost that site no wave at all (when the site's other clusters need more waves anyway).
+  // cost that site no wave at all (when the site's other clusters need more waves anyway, or when a
+  // controller that is also a compute takes it).
   const extra = Math.min(
-    ...rows.filter((r) => r.computes > 0).map((r) => siteBound(r, true) - siteBound(r)),
+    ...rows
+      .filter((r) => r.computes > 0 || r.hci)
+      .map((r) => (r.hci ? 0 : siteBound(r, true) - siteBound(r))),
     Infinity,
   );
   const canaryWaves = Number.isFinite(extra) ? extra : 0;
@@ -194,4 +215,6 @@ interface SiteRow {
   control: number;
   computes: number;
   other: number;
+  /** A planned node is both a controller and a compute. */
+  hci: boolean;
 }

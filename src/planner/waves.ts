@@ -62,9 +62,10 @@ export function buildWaves(
   precedence: Precedence,
   firstWave = 0,
   canaryAlreadyDone = false,
+  computesPerWave = Number.POSITIVE_INFINITY,
 ): WaveDraft[] {
   const { campaign } = world;
-  const maxParallel = resolveMaxParallel(world.inventory, campaign);
+  const maxParallel = Math.min(resolveMaxParallel(world.inventory, campaign), computesPerWave);
   const sequential = campaign.strategy.siteOrder === 'sequential';
   const sites = siteOrder(world);
   const planned = world.nodes.filter((n) => n.planned);

@@ -81,6 +81,47 @@ export interface SimulationResult {
     readonly object: string;
     readonly message: string;
   }[];
+  /** When each wave and each node of it started and ended (ms since the epoch), for timelines. */
+  readonly timeline: readonly TimelineWave[];
+}
+
+/** One wave on the timeline. */
+export interface TimelineWave {
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
+  readonly canary: boolean;
+  readonly nodes: readonly { readonly node: string; readonly start: number; readonly end: number; readonly state: string }[];
+}
+
+type StepTimes = Readonly<Record<string, { state: string; startedAt?: string | undefined; endedAt?: string | undefined }>>;
+
+/** Spans of waves and nodes from the steps' start and end times. */
+function timelineOf(plan: Plan, steps: StepTimes): TimelineWave[] {
+  const out: TimelineWave[] = [];
+  for (const wave of plan.waves) {
+    const perNode = new Map<string, { start: number; end: number; state: string }>();
+    let start = Number.POSITIVE_INFINITY;
+    let end = 0;
+    for (const step of wave.steps) {
+      const record = steps[step.id];
+      if (!record?.startedAt) continue;
+      const s = Date.parse(record.startedAt);
+      const e = record.endedAt ? Date.parse(record.endedAt) : s;
+      start = Math.min(start, s);
+      end = Math.max(end, e);
+      const node = step.node ?? step.from;
+      if (!node || !wave.nodes.includes(node)) continue;
+      const row = perNode.get(node) ?? { start: s, end: e, state: 'succeeded' };
+      row.start = Math.min(row.start, s);
+      row.end = Math.max(row.end, e);
+      if (record.state !== 'succeeded' && record.state !== 'skipped') row.state = record.state;
+      perNode.set(node, row);
+    }
+    if (end === 0) continue;
+    out.push({ index: wave.index, start, end, canary: wave.canary, nodes: [...perNode].map(([node, r]) => ({ node, ...r })) });
+  }
+  return out;
 }
 
 /** The simulator's operator: a local admin. */
@@ -247,6 +288,7 @@ async function run(
           : [],
       ),
       alarms: snapshot.alarms.map((a) => ({ at: a.at, code: a.code, object: a.object, message: a.message })),
+      timeline: timelineOf(snapshot.plan, snapshot.steps),
     };
   } finally {
     await engine.close();

@@ -1,0 +1,146 @@
+/**
+ * `escalator simulate` (the main job): run a whole campaign on the built-in simulated cloud and show
+ * what end users would have felt; `escalator resume --journal DIR` finishes one that was killed.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { type Command, Option } from 'commander';
+import { loadCampaign, loadInventory } from '../../loader/load.js';
+import { formatDuration } from '../../planner/render.js';
+import { type Fault, parseFaultFlag, parseFaultScenario } from '../../simulator/faults.js';
+import { renderHtmlReport } from '../../simulator/html-report.js';
+import { resumeSimulation, type SimulationResult, type SimulationStrategy, simulateCampaign } from '../../simulator/run.js';
+import { renderComparison, renderTextReport } from '../../simulator/text-report.js';
+import { ExitCode } from '../exit-codes.js';
+import { type Io, UsageError } from '../io.js';
+import { followProgress } from '../progress.js';
+
+interface SimulateFlags {
+  faults?: string;
+  fault: string[];
+  seed: string;
+  report?: string;
+  json?: boolean;
+  strategy: SimulationStrategy;
+  compare?: boolean;
+  speed?: string;
+  journal?: string;
+}
+
+/** The exit code of a campaign's end state. */
+export function exitCodeOf(result: SimulationResult): number {
+  switch (result.outcome.state) {
+    case 'completed':
+    case 'committed':
+      return ExitCode.Ok;
+    case 'paused':
+      return ExitCode.Paused;
+    case 'rolled-back':
+    case 'restored':
+      return ExitCode.RolledBack;
+    default:
+      return ExitCode.Failed;
+  }
+}
+
+function number(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} expects a number, got "${value}"`);
+  return n;
+}
+
+async function finish(io: Io, results: SimulationResult[], flags: { json?: boolean; report?: string }): Promise<void> {
+  const [main, other] = results;
+  if (!main) return;
+  if (flags.json) io.out(JSON.stringify(results.length === 1 ? main : results, null, 2));
+  else {
+    io.out('');
+    io.out(other ? renderComparison(main, other) : renderTextReport(main));
+  }
+  if (flags.report) {
+    await writeFile(flags.report, renderHtmlReport(results));
+    if (!flags.json) io.out(`\nreport written to ${flags.report}`);
+  }
+  io.exitCode(exitCodeOf(main));
+}
+
+/** Adds `simulate` and `resume` to the program. */
+export function registerSimulate(program: Command, io: Io): void {
+  program
+    .command('simulate')
+    .description('run a whole campaign on the built-in simulated cloud and report what end users would have felt')
+    .argument('<inventory>', 'inventory file (YAML or JSON)')
+    .argument('<campaign>', 'campaign file (YAML or JSON)')
+    .option('--faults <file>', 'a fault scenario file (YAML or JSON: { faults: [...] })')
+    .option('--fault <kind:target>', 'inject a fault, e.g. node-no-return:cmp-03 (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('--seed <n>', 'seed of every random draw', '1')
+    .addOption(new Option('--strategy <name>', 'how to plan').choices(['escalator', 'naive']).default('escalator'))
+    .option('--compare', 'also run the naive strategy on the same cloud and seed, and compare')
+    .option('--report <file>', 'write a self-contained HTML report')
+    .option('--json', 'print the result as JSON instead of text')
+    .option('--speed <n>', 'run simulated time N times faster than real time (default: as fast as possible)')
+    .option('--journal <dir>', 'keep the journal and the simulated cloud here, so `escalator resume` can finish a killed run')
+    .action(async (inventoryFile: string, campaignFile: string, flags: SimulateFlags) => {
+      const inventory = await loadInventory(inventoryFile);
+      const campaign = await loadCampaign(campaignFile, { inventory });
+      const faults: Fault[] = [
+        ...(flags.faults ? parseFaultScenario(await readFile(flags.faults, 'utf8'), flags.faults) : []),
+        ...flags.fault.map(parseFaultFlag),
+      ];
+      const seed = number(flags.seed, '--seed') ?? 1;
+      const speed = number(flags.speed, '--speed');
+      if (flags.compare && flags.journal) throw new UsageError('--compare and --journal cannot be used together');
+      const strategies: SimulationStrategy[] = flags.compare ? ['escalator', 'naive'] : [flags.strategy];
+      if (!flags.json)
+        io.out(
+          `Simulating campaign "${campaign.metadata.name}" on "${inventory.metadata.name}": ${inventory.nodes.length} nodes, ` +
+            `${inventory.instances.length} instances, ${inventory.vnfs.length} VNFs; seed ${seed}` +
+            `${faults.length ? `, ${faults.length} fault(s) injected` : ''}.`,
+        );
+      const results: SimulationResult[] = [];
+      for (const strategy of strategies) {
+        const result = await simulateCampaign({
+          inventory,
+          campaign,
+          strategy,
+          seed,
+          faults,
+          speed,
+          journal: flags.journal,
+          onEngine: (engine, plan, clock) => {
+            if (flags.json) return;
+            const t = plan.totals;
+            io.out(
+              `\n${strategy === 'naive' ? 'Naive strategy (fixed batches in inventory order, scheduler picks targets)' : 'Escalator plan'}: ` +
+                `${plan.waves.length} waves, ${t?.migrations ?? 0} migrations, expected ${formatDuration(t?.estimatedSeconds ?? 0)}`,
+            );
+            stopAtEnd.push(followProgress(engine, plan, clock, io, strategies.length > 1 ? strategy : ''));
+          },
+        });
+        for (const stop of stopAtEnd.splice(0)) stop();
+        results.push(result);
+      }
+      await finish(io, results, flags);
+    });
+
+  program
+    .command('resume')
+    .description('finish a simulated campaign kept with --journal, after its process was stopped or killed')
+    .requiredOption('--journal <dir>', 'the directory given to `simulate --journal`')
+    .option('--report <file>', 'write a self-contained HTML report')
+    .option('--json', 'print the result as JSON instead of text')
+    .option('--speed <n>', 'run simulated time N times faster than real time')
+    .action(async (flags: { journal: string; report?: string; json?: boolean; speed?: string }) => {
+      if (!flags.json) io.out(`Resuming the simulated campaign kept in ${flags.journal}`);
+      const result = await resumeSimulation(flags.journal, {
+        speed: number(flags.speed, '--speed'),
+        onEngine: (engine, plan, clock) => {
+          if (!flags.json) stopAtEnd.push(followProgress(engine, plan, clock, io));
+        },
+      });
+      for (const stop of stopAtEnd.splice(0)) stop();
+      await finish(io, [result], flags);
+    });
+}
+
+const stopAtEnd: (() => void)[] = [];
