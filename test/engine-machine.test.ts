@@ -51,6 +51,7 @@ const EXPECTED_CAMPAIGN: readonly (readonly [CampaignState, CampaignEvent, Campa
   ['failed', 'rollback', 'rolling-back'],
   ['failed', 'restore', 'restoring'],
   ['failed', 'resume', 'executing'],
+  ['failed', 'recheck', 'prechecking'],
   ['rolling-back', 'rolled-back', 'rolled-back'],
   ['rolling-back', 'undo-failed', 'restoring'],
   ['rolling-back', 'abort', 'failed'],
@@ -96,6 +97,7 @@ const CAMPAIGN_EVENTS: readonly CampaignEvent[] = [
   'restore',
   'restored',
   'restore-failed',
+  'recheck',
 ];
 const STEP_EVENTS: readonly StepEvent[] = [
   'start',

@@ -1121,3 +1121,182 @@ describe('events', () => {
     expect(events.record).toEqual(journal);
   });
 });
+
+describe('operator requests while running', () => {
+  it('pause lets running steps finish, starts nothing new; resume completes', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    let paused: ReturnType<Engine['pause']> | undefined;
+    h.engine.on('step', (e) => {
+      if (e.step.id === 'w0.cmp-1.upgrade-packages' && e.to === 'running')
+        paused = h.engine.pause(operator, 'lunch');
+    });
+    const outcome = await h.start();
+    expect(await paused).toEqual(outcome);
+    expect(outcome).toMatchObject({ state: 'paused', reason: 'lunch (otto)' });
+    expect(h.record('w0.cmp-1.upgrade-packages').state).toBe('succeeded'); // finished, not cut short
+    expect(h.record('w0.cmp-1.reboot').state).toBe('pending'); // not started
+    expect(h.cloud.count('reboot:cmp-1')).toBe(0);
+    expect((await h.engine.resume(operator)).state).toBe('completed');
+    expect(h.cloud.count('reboot:cmp-1')).toBe(1);
+  });
+
+  it('pause is refused when nothing runs', async () => {
+    const campaign = withStrategy(minimalCampaign, { approveAfterWaves: [0] });
+    const h = harness(minimalInventory, campaign);
+    await h.start();
+    await expect(h.engine.pause(operator)).rejects.toMatchObject({ code: 'ESC_ILLEGAL_TRANSITION' });
+  });
+
+  it('rollback while running stops the wave and undoes what was done', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    let rollback: ReturnType<Engine['rollback']> | undefined;
+    h.engine.on('step', (e) => {
+      if (e.step.id === 'w1.cmp-2.backup' && e.to === 'succeeded') rollback = h.engine.rollback(admin);
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('rolled-back');
+    expect(await rollback).toEqual(outcome);
+    // The step in flight when the request registered finished; nothing after it started.
+    expect(h.record('w1.cmp-2.reboot').state).toBe('pending');
+    expect(h.record('w1.cmp-2.enable-compute').state).toBe('pending');
+    expect(h.cloud.count('reboot:cmp-2')).toBe(0);
+    for (const [id, s] of Object.entries(h.engine.snapshot().steps))
+      expect(['undone', 'pending'], id).toContain(s.state);
+    expect(h.record('w0.cmp-1.upgrade-packages').state).toBe('undone');
+    expect(h.cloud.state.hosts).toEqual({
+      'web-1': 'cmp-1',
+      'db-1': 'cmp-1',
+      'web-2': 'cmp-2',
+      'cache-1': 'cmp-2',
+    });
+    expect(h.cloud.state.versions['cmp-1']).toMatchObject({ 'nova-compute': '26.2.2' });
+  });
+
+  it('a critical external alarm pauses the campaign', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    h.engine.on('wave', (e) => {
+      if (e.wave === 0 && e.event === 'started')
+        void h.engine.notify(operator, {
+          type: 'alarm',
+          severity: 'critical',
+          object: 'ceph',
+          message: 'HEALTH_ERR',
+        });
+    });
+    const outcome = await h.start();
+    expect(outcome).toMatchObject({ state: 'paused', reason: 'critical alarm on ceph: HEALTH_ERR' });
+    expect(h.engine.snapshot().alarms).toContainEqual(
+      expect.objectContaining({ code: 'external-alarm', object: 'ceph', severity: 'critical' }),
+    );
+  });
+
+  it('a node going down pauses the campaign; a minor alarm does not', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    h.engine.on('wave', (e) => {
+      if (e.wave === 0 && e.event === 'started') {
+        void h.engine.notify(operator, { type: 'alarm', severity: 'minor', object: 'x', message: 'meh' });
+        void h.engine.notify(operator, { type: 'node-event', node: 'cmp-2', event: 'down' });
+      }
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    expect(outcome.reason).toContain('node cmp-2 went down');
+    expect(h.engine.snapshot().alarms.map((a) => a.code)).toEqual(['external-alarm', 'node-down']);
+  });
+});
+
+describe('lifecycle', () => {
+  it('commit makes a completed campaign final: no rollback afterwards', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    await h.start();
+    await expect(h.engine.commit(operator)).rejects.toBeInstanceOf(ForbiddenError);
+    expect(await h.engine.commit(admin)).toMatchObject({ state: 'committed' });
+    await expect(h.engine.rollback(admin)).rejects.toMatchObject({ code: 'ESC_ILLEGAL_TRANSITION' });
+    await expect(h.engine.resume(admin)).rejects.toMatchObject({ code: 'ESC_ILLEGAL_TRANSITION' });
+  });
+
+  it('a completed campaign can still be rolled back before it is committed', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    await h.start();
+    expect((await h.engine.rollback(admin)).state).toBe('rolled-back');
+    expect(effects(h.cloud, 'install').slice(-2)).toEqual([`install:cmp-2:${OLD}`, `install:cmp-1:${OLD}`]);
+  });
+
+  it('start refuses a campaign that already has a journal, and a second start on one engine', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    await h.start();
+    await expect(h.start()).rejects.toMatchObject({ code: 'ESC_ILLEGAL_TRANSITION' });
+    await h.engine.close();
+    const other = createEngine({
+      adapters: { vim: h.cloud.vim, nodes: h.cloud.nodes },
+      store: h.store,
+      authorizer: createRoleAuthorizer(),
+      clock: h.clock,
+    });
+    await expect(
+      other.start(admin, { inventory: minimalInventory, campaign: minimalCampaign }),
+    ).rejects.toMatchObject({
+      code: 'ESC_INVALID_OPTION',
+      message: expect.stringContaining('already has a journal'),
+    });
+    // It released the lock it took: opening works.
+    expect((await other.open('computes-to-antelope')).state).toBe('completed');
+  });
+
+  it('refuses to be built without its required collaborators', () => {
+    const clock = createVirtualClock();
+    const cloud = new FakeCloud(minimalInventory, { clock });
+    const ok = {
+      adapters: { vim: cloud.vim, nodes: cloud.nodes },
+      store: createMemoryStore(),
+      authorizer: createRoleAuthorizer(),
+      clock,
+    };
+    for (const missing of ['adapters', 'store', 'authorizer', 'clock'] as const)
+      expect(
+        () => createEngine({ ...ok, [missing]: undefined } as unknown as EngineOptions),
+        missing,
+      ).toThrow(expect.objectContaining({ code: 'ESC_INVALID_OPTION' }));
+  });
+});
+
+describe('abort during a rollback', () => {
+  it('stops the rollback and fails the campaign (no undo-failed, no restore)', async () => {
+    const campaign = withStrategy(minimalCampaign, { onFailure: 'rollback' });
+    let aborted: Promise<unknown> | undefined;
+    const h = harness(minimalInventory, campaign, {
+      setup: (cloud) => cloud.faults.set('reboot:cmp-2', ['permanent']),
+      adapters: (cloud, _clock, engine) => ({
+        vim: {
+          ...cloud.vim,
+          // Rolling back, re-enabling cmp-2 hangs, and the operator aborts meanwhile.
+          enableComputeService: (host, o) => {
+            if (host === 'cmp-2' && engine().snapshot().state === 'rolling-back') {
+              cloud.faults.set('enable:cmp-2', ['hang']);
+              aborted ??= engine().abort(admin, 'stop the rollback');
+            }
+            return cloud.vim.enableComputeService(host, o);
+          },
+        },
+      }),
+    });
+    const outcome = await h.start();
+    expect(aborted).toBeDefined();
+    expect(await aborted).toMatchObject({ state: 'failed', reason: 'stop the rollback (ada)' });
+    expect(outcome.state).not.toBe('restoring');
+    expect(h.engine.snapshot().state).toBe('failed');
+    expect(h.events.transition.map((t) => t.to)).toEqual([
+      'prechecking',
+      'backing-up',
+      'executing',
+      'rolling-back',
+      'failed',
+    ]);
+    expect(h.engine.snapshot().alarms.map((a) => a.code)).not.toContain('undo-failed');
+    expect(effects(h.cloud, 'restore')).toEqual([]);
+    expect(h.record('w1.cmp-2.disable-compute').state).toBe('succeeded'); // its undo was cancelled
+    // The rollback can be taken up again from failed.
+    expect((await h.engine.rollback(admin)).state).toBe('rolled-back');
+    expect(h.cloud.state.services['cmp-2']?.status).toBe('enabled');
+  });
+});

@@ -141,7 +141,8 @@ describe.skipIf(!env)('OpenStack integration', { timeout: 300_000 }, () => {
     disabled.delete(host);
     const on = (await vim.listComputeServices()).find((s) => s.host === host);
     expect(on).toMatchObject({ status: 'enabled' });
-    expect(await vim.listAlarms()).toEqual([]);
+    // No compute of this cloud is down, so Nova has nothing to raise about them.
+    expect((await vim.listAlarms()).filter((a) => e.computeHosts.includes(a.resource))).toEqual([]);
   });
 
   it('lists hypervisors with capacity from Placement (2.88+) and from Nova (2.87)', async () => {
@@ -293,13 +294,14 @@ describe.skipIf(!env)('OpenStack integration', { timeout: 300_000 }, () => {
       maxImpacted: 1,
     });
     const members = Math.min(3, e.computeHosts.length - 1);
-    servers.forEach((s, i) => {
+    for (const [i, s] of servers.entries()) {
+      const host = (await vim.nova.getServer(s.id))['OS-EXT-SRV-ATTR:host'];
       const instance = inventory.instances?.find((x) => x.id === s.id);
-      expect(instance, s.name).toMatchObject({ name: s.name, host: s.host, migration: 'live' });
+      expect(instance, s.name).toMatchObject({ name: s.name, host, migration: 'live' });
       expect(instance?.resources?.memoryMiB).toBeGreaterThan(0);
       if (i < members) expect(instance?.serverGroup).toBe(groupName);
       else expect(instance?.serverGroup).toBeUndefined();
-    });
+    }
     expect(inventory.overcommit?.cpu).toBeGreaterThan(0);
   });
 });

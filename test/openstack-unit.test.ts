@@ -130,13 +130,14 @@ describe('JSON client errors', () => {
     os.route('GET /compute/v2.1/os-services', { reset: true });
     const reset = await rejection(createOpenStackVim({ session: s }).listComputeServices());
     expect(reset.retryable).toBe(true);
-    expect(reset.reason).toBe('connection-reset');
+    expect(reset.reason).toBe('http-unreachable');
+    expect(reset.message).toMatch(/UND_ERR_SOCKET|ECONNRESET/);
 
     const slow = session(os, { request: { timeoutMs: 200 } });
     os.route('GET /compute/v2.1/os-services', { hang: true });
     const timeout = await rejection(createOpenStackVim({ session: slow }).listComputeServices());
     expect(timeout.retryable).toBe(true);
-    expect(timeout.reason).toBe('timeout');
+    expect(timeout.reason).toBe('http-timeout');
   });
 
   it('maps a refused connection to a transient error', async () => {
@@ -149,7 +150,8 @@ describe('JSON client errors', () => {
     });
     const e = await rejection(dead.token());
     expect(e.retryable).toBe(true);
-    expect(e.reason).toBe('connection-refused');
+    expect(e.reason).toBe('http-unreachable');
+    expect(e.message).toContain('ECONNREFUSED');
   });
 
   it('sends Connection: close, the token and the microversion on every request', async () => {
@@ -684,6 +686,10 @@ describe('Nova as a Vim', () => {
       server = { ...server, status: 'VERIFY_RESIZE', 'OS-EXT-SRV-ATTR:host': 'cmp-2' };
       expect(await vim.migrationStatus(ID)).toMatchObject({ status: 'running', host: 'cmp-2' });
       expect(os.calls(`POST /compute/v2.1/servers/${ID}/action`)[1]?.body).toEqual({ confirmResize: null });
+      // Still VERIFY_RESIZE while Nova confirms: not confirmed twice.
+      records = [{ ...records[0], status: 'confirming' }, ...records.slice(1)];
+      expect(await vim.migrationStatus(ID)).toMatchObject({ status: 'running', host: 'cmp-2' });
+      expect(os.calls(`POST /compute/v2.1/servers/${ID}/action`)).toHaveLength(2);
       server = { ...server, status: 'ACTIVE' };
       records = [{ ...records[0], status: 'confirmed' }, ...records.slice(1)];
       expect(await vim.migrationStatus(ID)).toEqual({ status: 'completed', host: 'cmp-2' });

@@ -723,8 +723,10 @@ function bruteForce(docs: Documents, maxWaves = Number.POSITIVE_INFINITY): Plan 
         waves.pop();
         // Next combination of choices (odometer).
         let k = 0;
-        while (k < residents.length && (choice[k] = ((choice[k] ?? 0) + 1) % (options[k]?.length ?? 1)) === 0)
-          k++;
+        for (; k < residents.length; k++) {
+          choice[k] = ((choice[k] ?? 0) + 1) % (options[k]?.length ?? 1);
+          if (choice[k] !== 0) break;
+        }
         if (k === residents.length) break;
       }
     }
@@ -778,7 +780,10 @@ describe('c: determinism', () => {
         const before = JSON.stringify(docs);
         const first = attempt(docs);
         const again = attempt(docs);
-        const copy = attempt({ inventory: structuredClone(docs.inventory), campaign: structuredClone(docs.campaign) });
+        const copy = attempt({
+          inventory: structuredClone(docs.inventory),
+          campaign: structuredClone(docs.campaign),
+        });
         expect(JSON.stringify(docs), 'createPlan changed its documents').toBe(before);
         for (const other of [again, copy])
           if ('plan' in first) expect(other).toEqual(first);
@@ -797,14 +802,17 @@ function expectWellShaped(plan: Plan, docs: Documents): void {
   const ids = plan.waves.flatMap((w) => w.steps.map((s) => s.id));
   const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
   expect(repeated, 'step ids used twice').toEqual([]);
-  const computes = new Set(docs.inventory.nodes.filter((n) => n.roles.includes('compute')).map((n) => n.name));
+  const computes = new Set(
+    docs.inventory.nodes.filter((n) => n.roles.includes('compute')).map((n) => n.name),
+  );
   const firstComputeWave = plan.waves.findIndex((w) => w.nodes.some((n) => computes.has(n)));
   plan.waves.forEach((wave, w) => {
     expect(wave.index, 'wave index').toBe(w);
     expect(wave.canary, `wave ${w} canary flag`).toBe(w === firstComputeWave);
     const own = new Set(wave.steps.map((s) => s.id));
     for (const step of wave.steps)
-      for (const a of step.after) expect(own.has(a), `step ${step.id} waits for "${a}", not a step of wave ${w}`).toBe(true);
+      for (const a of step.after)
+        expect(own.has(a), `step ${step.id} waits for "${a}", not a step of wave ${w}`).toBe(true);
     // Acyclic: Kahn's algorithm removes every step.
     const waiting = new Map(wave.steps.map((s) => [s.id, new Set(s.after)]));
     let progress = true;

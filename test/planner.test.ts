@@ -122,7 +122,8 @@ describe('the examples', () => {
   it('ha: controllers before computes, ceph-mon nodes before ceph-osd-only nodes, the primary last', async () => {
     const { inv, camp } = await load('ha');
     const plan = validPlan(inv, camp);
-    const names = (role: string) => inv.nodes.filter((n) => n.roles.includes(role as 'compute')).map((n) => n.name);
+    const names = (role: string) =>
+      inv.nodes.filter((n) => n.roles.includes(role as 'compute')).map((n) => n.name);
     const controllers = wavesOf(plan, names('controller'));
     const computes = wavesOf(plan, names('compute'));
     const mons = wavesOf(
@@ -131,7 +132,9 @@ describe('the examples', () => {
     );
     const osds = wavesOf(
       plan,
-      inv.nodes.filter((n) => n.software['ceph-osd'] !== undefined && n.software['ceph-mon'] === undefined).map((n) => n.name),
+      inv.nodes
+        .filter((n) => n.software['ceph-osd'] !== undefined && n.software['ceph-mon'] === undefined)
+        .map((n) => n.name),
     );
     expect(Math.max(...controllers)).toBeLessThan(Math.min(...computes));
     expect(mons.length).toBeGreaterThan(0);
@@ -166,7 +169,10 @@ describe('dependency order', () => {
       node('mon-1', 'storage', { software: mon }),
       node('mon-2', 'storage', { software: mon }),
     ]);
-    const camp = campaign({ maxParallel: 5, canary: 1 }, { target: { software: { 'ceph-mon': '17.2.7', 'ceph-osd': '17.2.7' } } });
+    const camp = campaign(
+      { maxParallel: 5, canary: 1 },
+      { target: { software: { 'ceph-mon': '17.2.7', 'ceph-osd': '17.2.7' } } },
+    );
     const plan = validPlan(inv, camp);
     const mons = wavesOf(plan, ['mon-1', 'mon-2']);
     const osds = wavesOf(plan, ['osd-1', 'osd-2', 'osd-3']);
@@ -183,6 +189,24 @@ describe('clusters', () => {
     const plan = validPlan(inv, campaign());
     expect(plan.waves.map((w) => [...w.nodes].sort())).toEqual([['net-2', 'net-3'], ['net-1']]);
   });
+
+  it('upgrade the primary last even when it is ready before the other members', () => {
+    // net-2's L3 agent waits for neutron-server on ctl-1; net-1, the primary, waits for nothing else.
+    const inv = inventory(
+      [
+        node('ctl-1', 'controller', { software: { kernel: '1', 'neutron-server': '21.2.0' } }),
+        node('net-1', 'network'),
+        node('net-2', 'network', { software: { kernel: '1', 'neutron-l3-agent': '21.2.0' } }),
+      ],
+      { clusters: [{ name: 'l3', members: ['net-1', 'net-2'], minAvailable: 1, primary: 'net-1' }] },
+    );
+    const camp = campaign(
+      {},
+      { target: { software: { kernel: '2', 'neutron-server': '22.0.2', 'neutron-l3-agent': '22.0.2' } } },
+    );
+    const plan = validPlan(inv, camp);
+    expect(plan.waves.map((w) => w.nodes)).toEqual([['ctl-1'], ['net-2'], ['net-1']]);
+  });
 });
 
 describe('canary and maxParallel', () => {
@@ -195,7 +219,10 @@ describe('canary and maxParallel', () => {
   });
 
   it('the canary comes after the control plane', () => {
-    const plan = validPlan(inventory([node('ctl-1', 'controller'), ...empties(3)]), campaign({ maxParallel: 3, canary: 1 }));
+    const plan = validPlan(
+      inventory([node('ctl-1', 'controller'), ...empties(3)]),
+      campaign({ maxParallel: 3, canary: 1 }),
+    );
     expect(plan.waves.map((w) => [w.nodes.length, w.canary])).toEqual([
       [1, false],
       [1, true],
@@ -214,7 +241,10 @@ describe('canary and maxParallel', () => {
   });
 
   it('a percentage counts the computes in scope only', () => {
-    const camp = campaign({ maxParallel: '50%', canary: 1 }, { scope: { nodes: ['cmp-1', 'cmp-2', 'cmp-3', 'cmp-4', 'cmp-5'] } });
+    const camp = campaign(
+      { maxParallel: '50%', canary: 1 },
+      { scope: { nodes: ['cmp-1', 'cmp-2', 'cmp-3', 'cmp-4', 'cmp-5'] } },
+    );
     const plan = validPlan(inventory(empties(10)), camp);
     expect(plan.waves.map((w) => w.nodes.length)).toEqual([1, 2, 2]);
   });
@@ -241,19 +271,26 @@ describe('instances', () => {
   });
 
   it('an anti-affinity group never ends up with two members on one node', () => {
+    // The spare node stays the emptiest target all along, and upgraded nodes keep a pinned instance:
+    // only the policy keeps the members apart.
+    const big = { vcpus: 100, memoryMiB: 102400, diskGiB: 1000 };
     const inv = inventory(
-      [compute('cmp-1'), compute('cmp-2'), compute('cmp-3'), compute('cmp-4', { software: NEW })],
+      [
+        compute('cmp-1'),
+        compute('cmp-2'),
+        compute('cmp-3'),
+        compute('spare', { software: NEW, capacity: big }),
+      ],
       {
-        instances: [
-          vm('web-1', 'cmp-1', { serverGroup: 'web' }),
-          vm('web-2', 'cmp-2', { serverGroup: 'web' }),
-          vm('web-3', 'cmp-3', { serverGroup: 'web' }),
-        ],
+        instances: [1, 2, 3].flatMap((i) => [
+          vm(`web-${i}`, `cmp-${i}`, { serverGroup: 'web' }),
+          vm(`pinned-${i}`, `cmp-${i}`, { migration: 'none' }),
+        ]),
         serverGroups: [{ name: 'web', policy: 'anti-affinity', maxImpacted: 1 }],
       },
     );
     const plan = validPlan(inv, campaign());
-    expect(plan.totals?.migrations).toBe(3);
+    expect(plan.totals?.migrations).toBeGreaterThanOrEqual(3);
     for (const [w, hosts] of placements(inv, plan).entries()) {
       const used = ['web-1', 'web-2', 'web-3'].map((i) => hosts.get(i));
       expect(new Set(used).size, `after wave ${w}: ${used.join(', ')}`).toBe(3);
@@ -269,7 +306,9 @@ describe('instances', () => {
         compute('spare', { software: NEW, capacity: { vcpus: 8, memoryMiB: 8192, diskGiB: 80 } }),
       ],
       {
-        instances: ['cmp-1', 'cmp-1', 'cmp-2', 'cmp-2', 'cmp-2', 'cmp-3'].map((host, i) => vm(`vm-${i + 1}`, host)),
+        instances: ['cmp-1', 'cmp-1', 'cmp-2', 'cmp-2', 'cmp-2', 'cmp-3'].map((host, i) =>
+          vm(`vm-${i + 1}`, host),
+        ),
       },
     );
     const plan = validPlan(inv, campaign());
@@ -280,6 +319,64 @@ describe('instances', () => {
       for (const m of wave.migrations) expect(done.has(m.to), `${m.instance} moves to ${m.to}`).toBe(true);
       for (const n of wave.nodes) done.add(n);
     }
+  });
+});
+
+describe('when room is short', () => {
+  it('instances look in their own zone first, then in the other zones of their site', () => {
+    const one = { vcpus: 1, memoryMiB: 1024, diskGiB: 10 };
+    const inv = inventory(
+      [
+        compute('cmp-1', { zone: 'z1' }),
+        compute('cmp-2', { zone: 'z2', software: NEW }),
+        compute('cmp-3', { zone: 'z1', software: NEW, capacity: one }),
+      ],
+      {
+        instances: [vm('db-1', 'cmp-1', { vnf: 'db' }), vm('db-2', 'cmp-1', { vnf: 'db' })],
+        vnfs: [{ name: 'db', minAvailable: 2 }],
+      },
+    );
+    const plan = validPlan(inv, campaign());
+    expect(plan.waves[0]?.migrations.map((m) => m.to).sort()).toEqual(['cmp-2', 'cmp-3']);
+  });
+
+  it('an instance that only moves cold stays on its node (down) when no node has room', () => {
+    const one = { vcpus: 1, memoryMiB: 1024, diskGiB: 10 };
+    const inv = inventory([compute('cmp-1'), compute('cmp-2', { software: NEW, capacity: one })], {
+      instances: [vm('legacy-1', 'cmp-1', { migration: 'cold' }), vm('filler', 'cmp-2')],
+    });
+    const plan = validPlan(inv, campaign());
+    expect(plan.waves.map((w) => w.nodes)).toEqual([['cmp-1']]);
+    expect(plan.totals?.migrations).toBe(0);
+  });
+
+  it('a soft-affinity group splits up rather than stay down together', () => {
+    const one = { vcpus: 1, memoryMiB: 1024, diskGiB: 10 };
+    const inv = inventory(
+      [
+        compute('cmp-1'),
+        compute('cmp-2', { software: NEW, capacity: one }),
+        compute('cmp-3', { software: NEW, capacity: one }),
+      ],
+      {
+        instances: [vm('s-1', 'cmp-1', { serverGroup: 'near' }), vm('s-2', 'cmp-1', { serverGroup: 'near' })],
+        serverGroups: [{ name: 'near', policy: 'soft-affinity', maxImpacted: 1 }],
+      },
+    );
+    const plan = validPlan(inv, campaign());
+    expect(plan.waves[0]?.migrations.map((m) => m.to).sort()).toEqual(['cmp-2', 'cmp-3']);
+  });
+
+  it('a hard-affinity group stays together on its node when one member cannot move', () => {
+    const inv = inventory([compute('cmp-1'), compute('cmp-2', { software: NEW })], {
+      instances: [
+        vm('a-1', 'cmp-1', { serverGroup: 'pair', migration: 'none' }),
+        vm('a-2', 'cmp-1', { serverGroup: 'pair' }),
+      ],
+      serverGroups: [{ name: 'pair', policy: 'affinity', maxImpacted: 2 }],
+    });
+    const plan = validPlan(inv, campaign());
+    expect(plan.totals?.migrations).toBe(0);
   });
 });
 
@@ -349,14 +446,17 @@ describe('infeasible clouds', () => {
   it('capacity: no node has room for instances that must keep running', () => {
     const full = { vcpus: 2, memoryMiB: 2048, diskGiB: 20 };
     const inv = inventory([compute('cmp-1', { capacity: full }), compute('cmp-2', { capacity: full })], {
-      instances: ['cmp-1', 'cmp-1', 'cmp-2', 'cmp-2'].map((host, i) => vm(`vm-${i + 1}`, host, { vnf: 'core' })),
+      instances: ['cmp-1', 'cmp-1', 'cmp-2', 'cmp-2'].map((host, i) =>
+        vm(`vm-${i + 1}`, host, { vnf: 'core' }),
+      ),
       vnfs: [{ name: 'core', minAvailable: 4 }],
     });
     const error = infeasible(() => createPlan(inv, campaign({ maxParallel: 2, canary: 1 })));
     expect(error.detail.constraint).toBe('capacity');
     expect(error.detail.nodes.length).toBeGreaterThan(0);
     expect(error.detail.instances.length).toBeGreaterThan(0);
-    for (const name of [...error.detail.nodes, ...error.detail.instances]) expect(error.message).toContain(name);
+    for (const name of [...error.detail.nodes, ...error.detail.instances])
+      expect(error.message).toContain(name);
     expect(error.message).toMatch(/\. Fix: .*capacity/);
   });
 });

@@ -269,7 +269,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.#running) throw new IllegalTransitionError('campaign', `${state.state} (running)`, 'resume');
     for (const [id, step] of Object.entries(state.steps))
       if (step.state === 'failed' || step.state === 'timed-out') this.#retryFailed.add(id);
-    if (state.state === 'paused' || state.state === 'failed') await this.#transition('resume');
+    // Nothing changed yet (it failed in prechecks or backups): go through them again, never around them.
+    const untouched = Object.values(state.steps).every((s) => s.state === 'pending');
+    if (state.state === 'failed' && untouched) await this.#transition('recheck', `resumed by ${principal.id}`);
+    else if (state.state === 'paused' || state.state === 'failed') await this.#transition('resume');
     else if (RESTING_STATES.has(state.state) && state.state !== 'created')
       throw new IllegalTransitionError('campaign', state.state, 'resume');
     else if (state.state === 'created') await this.#transition('start');
@@ -1013,6 +1016,8 @@ export class Engine extends EventEmitter<EngineEvents> {
         });
         await this.#stepTransition(entry.step, entry.wave, 'undo');
       } catch (error) {
+        // Cancelled by an abort, not failed: abort() records rolling-back → failed; no restore.
+        if (this.#abort.signal.aborted) return;
         await this.#alarm('critical', 'undo-failed', id, describeError(error).message);
         await this.#transition(
           'undo-failed',

@@ -43,7 +43,8 @@ export type CampaignEvent =
   | 'undo-failed'
   | 'restore'
   | 'restored'
-  | 'restore-failed';
+  | 'restore-failed'
+  | 'recheck';
 
 /** Every allowed campaign transition: state → event → next state. */
 export const CAMPAIGN_TRANSITIONS: Readonly<
@@ -68,7 +69,8 @@ export const CAMPAIGN_TRANSITIONS: Readonly<
   },
   completed: { commit: 'committed', rollback: 'rolling-back' },
   committed: {},
-  failed: { rollback: 'rolling-back', restore: 'restoring', resume: 'executing' },
+  // A campaign that failed before any change goes back through prechecks and backups (recheck).
+  failed: { rollback: 'rolling-back', restore: 'restoring', resume: 'executing', recheck: 'prechecking' },
   'rolling-back': { 'rolled-back': 'rolled-back', 'undo-failed': 'restoring', abort: 'failed' },
   'rolled-back': { restore: 'restoring' },
   restoring: { restored: 'restored', 'restore-failed': 'failed' },

@@ -3,8 +3,8 @@
  * no clock, no randomness: the same documents always give the same plan.
  */
 import { resolveCatalog } from '../catalog/catalog.js';
-import type { Campaign } from '../model/campaign.js';
 import { InfeasiblePlanError } from '../errors.js';
+import type { Campaign } from '../model/campaign.js';
 import { API_VERSION } from '../model/common.js';
 import type { Catalog } from '../model/component.js';
 import type { Inventory } from '../model/inventory.js';
@@ -51,7 +51,13 @@ export function createPlan(inventory: Inventory, campaign: Campaign, options: Pl
   const attempt = (computesPerWave?: number) => {
     const world = buildWorld(inventory, campaign, catalog);
     const precedence = buildPrecedence(world);
-    const drafts = buildWaves(world, precedence, options.firstWave ?? 0, options.canaryDone ?? false, computesPerWave);
+    const drafts = buildWaves(
+      world,
+      precedence,
+      options.firstWave ?? 0,
+      options.canaryDone ?? false,
+      computesPerWave,
+    );
     return { world, drafts };
   };
   let planned: ReturnType<typeof attempt>;

@@ -202,7 +202,8 @@ export class TargetFinder {
     const down = [...there, ...cold];
     for (const { group: g, vnf: v } of cold) {
       const group = groups[g];
-      if (group && group.alreadyDown + down.filter((i) => i.group === g).length > group.maxImpacted) return true;
+      if (group && group.alreadyDown + down.filter((i) => i.group === g).length > group.maxImpacted)
+        return true;
       const vnf = vnfs[v];
       if (vnf && vnf.size - vnf.alreadyDown - down.filter((i) => i.vnf === v).length < vnf.minAvailable)
         return true;

@@ -143,7 +143,11 @@ export function buildWaves(
       };
       const chosen: NodeState[] = [];
       const tryAdd = (n: NodeState) => {
-        if (eligible(n) && !stuck.includes(n) && admits(world, n, index, counters, computeLimit, maxParallel)) {
+        if (
+          eligible(n) &&
+          !stuck.includes(n) &&
+          admits(world, n, index, counters, computeLimit, maxParallel)
+        ) {
           n.wave = index;
           chosen.push(n);
         }
@@ -174,7 +178,9 @@ export function buildWaves(
           {
             constraint: 'capacity',
             nodes: stuck.map((n) => n.name),
-            instances: first ? [...first.instances].slice(0, 5).map((i) => world.instances[i]?.name ?? '') : [],
+            instances: first
+              ? [...first.instances].slice(0, 5).map((i) => world.instances[i]?.name ?? '')
+              : [],
             fix: 'add compute capacity in the same site and zone, raise the overcommit ratios, or free capacity',
           },
         );
@@ -329,21 +335,32 @@ function evacuate(
   }
   // Units that cannot stay (their group or VNF cannot afford them down) take the room first; then the
   // largest first, which packs better.
-  const mustMove = new Map(
-    units.map((u) => [u, !budgetAllows(world, counters, u.instances.filter((i) => i.treatment === 'live'))]),
-  );
-  units.sort(
-    (a, b) =>
-      Number(mustMove.get(b)) - Number(mustMove.get(a)) ||
-      b.resources[1] - a.resources[1] ||
-      b.resources[0] - a.resources[0],
-  );
+  const mustMove = (u: MoveUnit) =>
+    !budgetAllows(
+      world,
+      counters,
+      u.instances.filter((i) => i.treatment === 'live'),
+    );
+  const byNeed = (list: MoveUnit[]) => {
+    const need = new Map(list.map((u) => [u, mustMove(u)]));
+    return list.sort(
+      (a, b) =>
+        Number(need.get(b)) - Number(need.get(a)) ||
+        b.resources[1] - a.resources[1] ||
+        b.resources[0] - a.resources[0],
+    );
+  };
+  byNeed(units);
   const mine: PlannedMigration[] = [];
   for (const unit of units) {
     const target = finder.find(unit, n, wave);
     if (!target && unit.instances.length > 1 && world.groups[unit.group]?.policy === 'soft-affinity') {
       // Soft affinity gives way to room: its members move one by one (the loop reaches them later).
-      for (const inst of unit.instances) units.push({ instances: [inst], resources: inst.resources, group: unit.group });
+      units.push(
+        ...byNeed(
+          unit.instances.map((inst) => ({ instances: [inst], resources: inst.resources, group: unit.group })),
+        ),
+      );
       continue;
     }
     // No room anywhere: the unit may still stay (down) when its groups and VNFs allow it. Cold movers

@@ -10,12 +10,12 @@ import {
   comparisonRows,
   formatElapsed,
   formatOutage,
-  outcomeText,
   type ResultSummary,
   savedSentence,
   sinceStart,
   strategyDescription,
   summarize,
+  transitionReason,
 } from './text-report.js';
 
 /** Options of {@link renderHtmlReport}. */
@@ -45,7 +45,9 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 /** A figure in red when it is bad, or a green "none" word. */
 function badness(seconds: number, good = 'no outage'): string {
-  return seconds > 0 ? `<span class="bad">${h(formatOutage(seconds))}</span>` : `<span class="ok">${h(good)}</span>`;
+  return seconds > 0
+    ? `<span class="bad">${h(formatOutage(seconds))}</span>`
+    : `<span class="ok">${h(good)}</span>`;
 }
 
 const STATE_CLASS: Readonly<Record<string, string>> = {
@@ -178,12 +180,19 @@ function outageRows(result: SimulationResult): OutageRow[] {
   ];
 }
 
-const NORMAL_STATES = new Set(['prechecking', 'backing-up', 'executing', 'verifying', 'completed', 'committed']);
+const NORMAL_STATES = new Set([
+  'prechecking',
+  'backing-up',
+  'executing',
+  'verifying',
+  'completed',
+  'committed',
+]);
 
 /** The timeline of one run as an SVG: waves (and their nodes), then the outages users felt. */
 function timelineSvg(result: SimulationResult, spanMs: number, drawNodes: boolean, label: string): string {
   const W = 1320;
-  const left = 190;
+  const left = 210;
   const right = 70;
   const plotW = W - left - right;
   const x = (t: number) => left + (Math.max(0, Math.min(spanMs, t - result.startedAt)) / spanMs) * plotW;
@@ -314,11 +323,11 @@ function waveGroup(
   ];
   if (wave.canary)
     out.push(
-      `<rect x="64" y="${f1(y + Math.min(bandH / 2 + 4, 15) - 11)}" width="48" height="14" rx="7" fill="${COLORS.canary}" stroke="${COLORS.canaryStroke}"/>`,
-      `<text x="88" y="${f1(y + Math.min(bandH / 2 + 4, 15) - 1)}" font-size="10" text-anchor="middle" font-weight="600" fill="${COLORS.warn}">canary</text>`,
+      `<rect x="70" y="${f1(y + Math.min(bandH / 2 + 4, 15) - 11)}" width="48" height="14" rx="7" fill="${COLORS.canary}" stroke="${COLORS.canaryStroke}"/>`,
+      `<text x="94" y="${f1(y + Math.min(bandH / 2 + 4, 15) - 1)}" font-size="10" text-anchor="middle" font-weight="600" fill="${COLORS.warn}">canary</text>`,
     );
   out.push(
-    `<text x="182" y="${f1(y + Math.min(bandH / 2 + 4, 15))}" font-size="11" text-anchor="end" fill="${failed > 0 ? COLORS.failed : COLORS.muted}">${h(`${plural(wave.nodes.length, 'node')}${failed > 0 ? `, ${failed} failed` : ''}`)}</text>`,
+    `<text x="202" y="${f1(y + Math.min(bandH / 2 + 4, 15))}" font-size="11" text-anchor="end" fill="${failed > 0 ? COLORS.failed : COLORS.muted}"${failed > 0 ? ' font-weight="600"' : ''}>${h(failed > 0 ? `${failed}/${wave.nodes.length} failed` : plural(wave.nodes.length, 'node'))}</text>`,
   );
   if (drawNodes) {
     const barH = Math.max(1, step * 0.7);
@@ -351,7 +360,7 @@ function legend(drawNodes: boolean): string {
   ].join('')}${drawNodes ? '' : `<span>(more than ${MAX_NODE_BARS} nodes: waves only)</span>`}</div>`;
 }
 
-function card(result: SimulationResult, s: ResultSummary): string {
+function card(result: SimulationResult, s: ResultSummary, i: number): string {
   const felt = s.noOutage
     ? `<div class="felt ok">No outage<small>every VNF kept at least minAvailable instances running, every cluster kept its quorum, every control-plane service stayed up</small></div>`
     : `<div class="felt bad">Users felt an outage<small>${[
@@ -366,7 +375,7 @@ function card(result: SimulationResult, s: ResultSummary): string {
           : 'no control-plane outage',
       ].join('; ')}</small></div>`;
   const waves = s.wavesRun < s.waves ? `${s.wavesRun} of ${s.waves} run` : String(s.waves);
-  return `<section class="card" id="card-${h(result.strategy)}">
+  return `<section class="card" id="card-${h(result.strategy)}-${i}">
 <h2>${h(s.label)} ${stateBadge(s.state)}</h2>
 <p class="what">${h(strategyDescription(result.strategy))}</p>
 ${s.reason ? `<p class="${s.state === 'completed' || s.state === 'committed' ? 'muted' : 'warn'}">${h(s.reason)}</p>` : ''}
@@ -410,12 +419,28 @@ ${rows.join('\n')}
 </section>`;
 }
 
-function table(header: readonly string[], rows: readonly string[][], numeric: readonly number[] = []): string {
+/** Above this many rows, a table shows the first ones and says how many it left out. */
+const MAX_TABLE_ROWS = 300;
+
+/** A table of HTML cells (already escaped); `numeric` columns are right-aligned. */
+function table(
+  header: readonly string[],
+  rows: readonly string[][],
+  numeric: readonly number[] = [],
+): string {
   const th = header.map((c, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${h(c)}</th>`).join('');
   const body = rows
-    .map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
+    .slice(0, MAX_TABLE_ROWS)
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`,
+    )
     .join('\n');
-  return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  const more =
+    rows.length > MAX_TABLE_ROWS
+      ? `<p class="muted">… and ${rows.length - MAX_TABLE_ROWS} more rows</p>`
+      : '';
+  return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>${more}`;
 }
 
 function availability(result: SimulationResult): string {
@@ -493,14 +518,19 @@ function eventsSection(result: SimulationResult): string {
       at(t.at),
       h(t.from),
       NORMAL_STATES.has(t.to) ? h(t.to) : `<span class="${STATE_CLASS[t.to] ?? 'bad'}">${h(t.to)}</span>`,
-      t.reason ? h(t.reason) : '<span class="muted">—</span>',
+      t.reason ? h(t.reason) : `<span class="muted">${h(transitionReason(t) || '—')}</span>`,
     ]),
   );
   const v = result.verdict;
   const shown = v.violations.slice(0, 20);
   const verdict = v.ok
     ? '<p class="ok">The independent checker found no broken rule in this plan.</p>'
-    : `<p class="bad">The independent checker found ${h(plural(Object.values(v.counts).reduce((s, n) => s + n, 0), 'broken rule'))} in this plan.</p>
+    : `<p class="bad">The independent checker found ${h(
+        plural(
+          Object.values(v.counts).reduce((s, n) => s + n, 0),
+          'broken rule',
+        ),
+      )} in this plan.</p>
 <ul class="plain">${shown.map((x) => `<li><code>${h(x.code)}</code>${x.wave === undefined ? '' : ` wave ${x.wave}`}: ${h(x.message)}</li>`).join('\n')}</ul>${v.violations.length > shown.length ? `<p class="muted">… and ${v.violations.length - shown.length} more</p>` : ''}`;
   return `<div class="grid2"><div><h3>Failures</h3>${failures}</div><div><h3>Alarms</h3>${alarms}</div></div>
 <h3>What the policy did</h3>
@@ -511,7 +541,10 @@ ${verdict}`;
 }
 
 /** Renders simulated campaigns (one, or Escalator and naive on the same cloud and seed) as one HTML page. */
-export function renderHtmlReport(results: readonly SimulationResult[], options: HtmlReportOptions = {}): string {
+export function renderHtmlReport(
+  results: readonly SimulationResult[],
+  options: HtmlReportOptions = {},
+): string {
   const summaries = results.map(summarize);
   const first = summaries[0];
   const campaign = first?.campaign ?? 'no campaign';
@@ -526,7 +559,9 @@ export function renderHtmlReport(results: readonly SimulationResult[], options: 
     '<main>',
   );
   if (results.length === 0) body.push('<p>No simulation result to show.</p>');
-  body.push(`<div class="cards">${results.map((r, i) => card(r, summaries[i] as ResultSummary)).join('\n')}</div>`);
+  body.push(
+    `<div class="cards">${results.map((r, i) => card(r, summaries[i] as ResultSummary, i)).join('\n')}</div>`,
+  );
   if (a && b && results.length === 2) body.push(comparison(a, b));
   if (results.length > 0) {
     body.push(

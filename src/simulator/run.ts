@@ -189,13 +189,19 @@ export async function simulateCampaign(options: SimulationOptions): Promise<Simu
   return run(saved, options, false);
 }
 
+/** Options of {@link resumeSimulation}: the documents, seed and faults come from the directory. */
+export type ResumeOptions = Omit<
+  SimulationOptions,
+  'inventory' | 'campaign' | 'journal' | 'strategy' | 'seed' | 'faults' | 'durations'
+> & {
+  /** Drop a journal record torn by the kill (a plain resume reports it) before resuming. */
+  readonly repair?: boolean | undefined;
+};
+
 /** Finishes a simulation kept in a journal directory, on the same simulated cloud. */
 export async function resumeSimulation(
   directory: string,
-  options: Omit<
-    SimulationOptions,
-    'inventory' | 'campaign' | 'journal' | 'strategy' | 'seed' | 'faults' | 'durations'
-  > = {},
+  options: ResumeOptions = {},
 ): Promise<SimulationResult> {
   const file = join(directory, 'simulation.json');
   if (!existsSync(file)) throw new Error(`${directory} holds no simulation (no simulation.json)`);
@@ -205,6 +211,7 @@ export async function resumeSimulation(
     inventory: InventorySchema.parse(raw.inventory),
     campaign: CampaignSchema.parse(raw.campaign),
   };
+  if (options.repair) await createFileStore({ directory: join(directory, 'journal') }).repair(saved.campaign.metadata.name);
   return run(
     saved,
     { ...options, inventory: saved.inventory, campaign: saved.campaign, journal: directory },

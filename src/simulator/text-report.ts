@@ -39,6 +39,25 @@ export function sinceStart(result: SimulationResult, iso: string): number {
   return Number.isNaN(t) ? 0 : t - result.startedAt;
 }
 
+/** What a campaign transition without a recorded reason means. */
+const USUAL_REASONS: Readonly<Record<string, string>> = {
+  'created>prechecking': 'campaign started',
+  'prechecking>backing-up': 'prechecks passed',
+  'backing-up>executing': 'backups done',
+  'executing>verifying': 'every wave done',
+  'verifying>completed': 'final verification passed',
+  'paused>executing': 'resumed',
+  'failed>executing': 'resumed',
+  'completed>committed': 'committed',
+  'rolling-back>rolled-back': 'every change undone',
+  'restoring>restored': 'restored from backups',
+};
+
+/** Why a campaign changed state: the recorded reason, else what the change usually means. @internal */
+export function transitionReason(t: { from: string; to: string; reason?: string | undefined }): string {
+  return t.reason ?? USUAL_REASONS[`${t.from}>${t.to}`] ?? '';
+}
+
 /** The figures of a simulated campaign that reports show. @internal */
 export interface ResultSummary {
   readonly label: string;
@@ -104,8 +123,8 @@ export function summarize(result: SimulationResult): ResultSummary {
   };
 }
 
-/** `completed`, or `paused: <reason>`. @internal */
-export function outcomeText(s: ResultSummary): string {
+/** `completed`, or `paused (<reason>)`. */
+function outcomeText(s: ResultSummary): string {
   return s.reason ? `${s.state} (${s.reason})` : s.state;
 }
 
@@ -203,7 +222,12 @@ function policySection(result: SimulationResult): string[] {
     'What the policy did (campaign states, in order):',
     textTable(
       ['at', 'from', 'to', 'why'],
-      result.transitions.map((t) => [formatElapsed(sinceStart(result, t.at)), t.from, t.to, t.reason ?? '']),
+      result.transitions.map((t) => [
+        formatElapsed(sinceStart(result, t.at)),
+        t.from,
+        t.to,
+        transitionReason(t),
+      ]),
     ),
   );
   if (result.alarms.length > 0) {
@@ -270,7 +294,7 @@ function compare(
 ): ComparisonRow {
   const format = kind === 'count' ? String : kind === 'time' ? formatDuration : formatOutage;
   const d = Math.abs(a - b);
-  const same = kind === 'count' ? d === 0 : Math.round(d) === 0 && (a > 0) === (b > 0);
+  const same = kind === 'count' ? d === 0 : Math.round(d) === 0 && a > 0 === b > 0;
   const better = same ? undefined : a < b;
   const difference = same
     ? 'same'
@@ -353,7 +377,9 @@ export function savedSentence(a: SimulationResult, b: SimulationResult): string 
   if (quorum > 0)
     saved.push(`${formatOutage(quorum)} of lost quorum (${plural(sb.clustersDown.length, 'cluster')})`);
   if (service > 0)
-    saved.push(`${formatOutage(service)} of control-plane outage (${plural(sb.servicesDown.length, 'service')})`);
+    saved.push(
+      `${formatOutage(service)} of control-plane outage (${plural(sb.servicesDown.length, 'service')})`,
+    );
   const longer = sa.seconds - sb.seconds;
   const time =
     Math.round(longer) === 0

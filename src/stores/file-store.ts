@@ -21,7 +21,7 @@
  * @module
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCode, EscalatorError, JournalCorruptError, LockedError } from '../errors.js';
@@ -261,22 +261,24 @@ class FileStore implements FileStateStore {
     // A few rounds: the lock may vanish or be found stale between our attempts.
     for (let attempt = 0; attempt < 5; attempt++) {
       options?.signal?.throwIfAborted();
-      let handle: FileHandle | undefined;
+      // The lock's content is written to a private file first and then linked into place: link()
+      // fails if the lock exists, and a lock that exists is always complete (a kill between create
+      // and write cannot leave an empty lock behind).
+      const tmp = `${path}.${info.nonce}`;
+      await writeFile(tmp, content, { flag: 'wx' });
+      let linked = false;
       try {
-        handle = await open(path, 'wx');
+        const handle = await open(tmp, 'r');
+        await handle.sync();
+        await handle.close();
+        await link(tmp, path);
+        linked = true;
       } catch (error) {
         if (errorCode(error) !== 'EEXIST') throw error;
+      } finally {
+        await unlink(tmp).catch(() => {});
       }
-      if (handle !== undefined) {
-        try {
-          await handle.writeFile(content);
-          await handle.sync();
-        } catch (error) {
-          await handle.close().catch(() => {});
-          await unlink(path).catch(() => {});
-          throw error;
-        }
-        await handle.close();
+      if (linked) {
         await syncDirectory(dir);
         return new FileLock(this, campaign, path, content);
       }

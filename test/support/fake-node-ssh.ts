@@ -8,7 +8,7 @@
  *
  * `tar`, `sha256sum`, `mkdir`, `cat` and `sh` are the real ones.
  */
-import { chownSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One recorded call of a fake command. */
@@ -19,7 +19,7 @@ export interface FakeCall {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** A domain of the fake libvirt. */
+/** Domains of the fake libvirt: name to `virsh domstate` word; `__gone__` is listed but vanished. */
 export interface FakeDomains {
   readonly [name: string]: string;
 }
@@ -155,7 +155,7 @@ module.exports = function main(cmd) {
       if (rest[0] === 'list') { out(Object.keys(domains).map((d) => d + '\n').join('') + '\n'); return 0; }
       if (rest[0] === 'domstate') {
         const name = rest[rest.indexOf('--domain') + 1];
-        if (!Object.prototype.hasOwnProperty.call(domains, name)) { err('error: failed to get domain \'' + name + '\'\n'); return 1; }
+        if (!Object.prototype.hasOwnProperty.call(domains, name) || domains[name] === '__gone__') { err('error: failed to get domain \'' + name + '\'\n'); return 1; }
         out(domains[name] + '\n\n');
         return 0;
       }

@@ -8,7 +8,16 @@
  * otherwise as the current user.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -187,8 +196,8 @@ function loginUser(): { user: string; uid: number; gid: number } {
   }
   const lookup = () => {
     try {
-      const uid = Number(execFileSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).trim());
-      const gid = Number(execFileSync('id', ['-g', TEST_USER], { encoding: 'utf8' }).trim());
+      const uid = Number(execFileSync('id', ['-u', TEST_USER], { encoding: 'utf8', stdio: 'pipe' }).trim());
+      const gid = Number(execFileSync('id', ['-g', TEST_USER], { encoding: 'utf8', stdio: 'pipe' }).trim());
       return { user: TEST_USER, uid, gid };
     } catch {
       return undefined;

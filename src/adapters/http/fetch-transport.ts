@@ -18,7 +18,9 @@ export interface FetchTransportOptions {
 /**
  * Makes an {@link HttpTransport} on `fetch`. Every response, whatever its status, resolves (the caller
  * judges the status); a request that cannot be made rejects with a transient {@link AdapterError}:
- * `http-timeout` past `timeoutMs`, `http-unreachable` when the connection fails (refused, reset, DNS).
+ * `http-timeout` past `timeoutMs`, `http-unreachable` when the connection fails (refused, reset, DNS);
+ * a request that cannot be sent at all (bad URL, credentials in the URL) is a permanent
+ * `http-invalid-request`.
  * A request aborted by its own signal rejects with the signal's reason.
  *
  * @example
@@ -68,6 +70,14 @@ export function fetchTransport(options: FetchTransportOptions = {}): HttpTranspo
           cause: error,
         });
       const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+      // fetch reports network failures as TypeError('fetch failed', { cause }); any other TypeError is a
+      // request that cannot be made at all (a bad URL, credentials in the URL, a bad header).
+      if (error instanceof TypeError && error.message !== 'fetch failed' && cause === undefined)
+        throw new AdapterError(`${where} cannot be sent: ${redactString(error.message)}`, {
+          kind: 'permanent',
+          reason: 'http-invalid-request',
+          cause: error,
+        });
       const detail =
         typeof cause?.code === 'string' ? cause.code : String((error as Error)?.message ?? error);
       throw new AdapterError(`${where} failed: ${redactString(detail)}`, {

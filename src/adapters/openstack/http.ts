@@ -3,7 +3,8 @@
  * `Connection: close` (uwsgi's `--http-socket`, common in OpenStack deployments, resets reused
  * connections), and every failure becomes an {@link AdapterError}:
  *
- * - 5xx, 408, 429 (with `Retry-After`), connection resets, refusals and timeouts are transient;
+ * - 5xx, 408, 429 (with `Retry-After`) are transient, and so are connection resets, refusals and
+ *   timeouts (reasons `http-unreachable` and `http-timeout`, from the shared fetch transport);
  * - other 4xx are permanent;
  * - `reason` is `http-<status>` for an HTTP failure, and `requestId` comes from
  *   `x-openstack-request-id`, `x-compute-request-id` or `openstack-request-id`.
@@ -17,7 +18,7 @@ import { AdapterError, EscalatorError } from '../../errors.js';
 import { redactString } from '../../logging/redact.js';
 import type { Clock } from '../../ports/clock.js';
 import type { HttpRequest, HttpTransport } from '../../ports/transport.js';
-import { createFetchTransport, describeUrl, networkError } from './fetch.js';
+import { fetchTransport } from '../http/fetch-transport.js';
 
 /** One JSON request. */
 export interface JsonRequest {
@@ -54,7 +55,7 @@ export interface JsonClient {
 export interface JsonClientOptions {
   /**
    * How to make requests.
-   * @defaultValue a fetch-based transport ({@link createFetchTransport})
+   * @defaultValue the shared fetch transport (`fetchTransport` of `escalator/http`), 60 s timeout
    */
   readonly transport?: HttpTransport | undefined;
   /**
@@ -87,6 +88,16 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 }
 
 const MAX_DETAIL = 400;
+
+/** Where a URL goes, without its query or any credentials, for error messages. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
 
 /**
  * The explanation inside an OpenStack error body. The services disagree on its shape: Nova and Cinder
@@ -168,7 +179,7 @@ export function httpError(
  * ```
  */
 export function createJsonClient(options: JsonClientOptions = {}): JsonClient {
-  const transport = options.transport ?? createFetchTransport();
+  const transport = options.transport ?? fetchTransport({ timeoutMs: 60_000 });
   const clock = options.clock ?? systemClock;
   const userAgent = options.userAgent ?? 'escalator';
   return {
@@ -191,7 +202,15 @@ export function createJsonClient(options: JsonClientOptions = {}): JsonClient {
       } catch (error) {
         if (request.signal?.aborted) throw request.signal.reason;
         if (EscalatorError.is(error)) throw error;
-        throw networkError(method, request.url, error);
+        // A host's own transport threw something else: no answer came, which may pass.
+        throw new AdapterError(
+          `${method} ${describeUrl(request.url)} failed: ${redactString(String(error))}`,
+          {
+            kind: 'transient',
+            reason: 'http-unreachable',
+            cause: error,
+          },
+        );
       }
       const requestId = requestIdOf(response.headers);
       if (response.status >= 400 && !request.accept?.includes(response.status))

@@ -19,9 +19,9 @@ export {
   type CinderService,
   createCinderClient,
 } from './cinder.js';
-export { createFetchTransport, type FetchTransportOptions } from './fetch.js';
 export {
   createJsonClient,
+  describeUrl,
   errorDetail,
   httpError,
   type JsonClient,

@@ -11,7 +11,7 @@ import type { Principal } from '../../ports/authorizer.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CallOptions } from '../../ports/common.js';
 import type { HttpTransport } from '../../ports/transport.js';
-import { createFetchTransport } from './fetch.js';
+import { fetchTransport } from '../http/fetch-transport.js';
 import { createJsonClient, type JsonClient, type JsonRequest, type JsonResponse } from './http.js';
 
 /** A user's password, scoped to a project. */
@@ -57,7 +57,7 @@ export interface KeystoneSessionOptions {
   /** How requests are made. */
   readonly request?:
     | {
-        /** @defaultValue a fetch-based transport */
+        /** @defaultValue the shared fetch transport (`fetchTransport` of `escalator/http`) */
         readonly transport?: HttpTransport | undefined;
         /** Used by the default transport. @defaultValue globalThis.fetch */
         readonly fetch?: typeof globalThis.fetch | undefined;
@@ -146,7 +146,8 @@ export interface KeystoneSession {
   request<T = unknown>(request: JsonRequest): Promise<JsonResponse<T>>;
   /**
    * Asks Keystone about someone else's token (`GET /v3/auth/tokens` with `X-Subject-Token`). Resolves
-   * to `undefined` when the token is unknown, expired or revoked (404).
+   * to `undefined` when the token is unknown, expired or revoked (404). Keystone's default policy lets
+   * only admins and the `service` role validate other users' tokens: give the session such a user.
    */
   validateToken(token: string, options?: CallOptions): Promise<KeystoneTokenInfo | undefined>;
   /** Forgets the cached token; the next call authenticates again. */
@@ -276,7 +277,7 @@ export function createKeystoneSession(options: KeystoneSessionOptions): Keystone
   const clock = options.clock ?? systemClock;
   const transport =
     options.request?.transport ??
-    createFetchTransport({ fetch: options.request?.fetch, timeoutMs: options.request?.timeoutMs });
+    fetchTransport({ fetch: options.request?.fetch, timeoutMs: options.request?.timeoutMs ?? 60_000 });
   const http = createJsonClient({ transport, clock });
   const authUrl = v3Url(options.authUrl);
   let cached: Cached | undefined;

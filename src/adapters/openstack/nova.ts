@@ -577,6 +577,24 @@ export function createNovaVim(options: NovaVimOptions): NovaVim {
     }
   };
 
+  /** How far an in-progress live migration got (`GET /servers/{id}/migrations`), best effort. */
+  const liveProgress = async (id: string, migrationId: number, signal: AbortSignal | undefined) => {
+    try {
+      const { body } = await request<{
+        migrations?: {
+          id?: number;
+          memory_total_bytes?: number | null;
+          memory_processed_bytes?: number | null;
+        }[];
+      }>(`/servers/${id}/migrations`, { signal });
+      const m = body?.migrations?.find((x) => x.id === migrationId);
+      if (!m?.memory_total_bytes) return '';
+      return `, ${Math.round(((m.memory_processed_bytes ?? 0) / m.memory_total_bytes) * 100)}% of memory copied`;
+    } catch {
+      return '';
+    }
+  };
+
   const failed = async (
     id: string,
     server: NovaServer,
@@ -596,12 +614,18 @@ export function createNovaVim(options: NovaVimOptions): NovaVim {
     const latest = list.find((m) => mine === undefined || m.id > mine.baseline);
 
     if (server.status === 'VERIFY_RESIZE') {
-      const cold = latest?.migration_type === 'migration' || (mine?.mode === 'cold' && latest === undefined);
-      if (!cold)
+      if (latest?.migration_type !== 'migration')
         return { status: 'running', host, message: 'a resize waits for someone to confirm or revert it' };
-      // A cold migration stops at VERIFY_RESIZE until confirmed: the adapter confirms it.
-      await request(`/servers/${id}/action`, { method: 'POST', body: { confirmResize: null }, signal });
-      return { status: 'running', host, message: 'confirming the cold migration' };
+      // A cold migration stops at VERIFY_RESIZE (record `finished`) until confirmed: the adapter
+      // confirms it once. The server stays VERIFY_RESIZE while the record says `confirming`.
+      if (latest.status === 'finished')
+        try {
+          await request(`/servers/${id}/action`, { method: 'POST', body: { confirmResize: null }, signal });
+        } catch (error) {
+          // Confirmed meanwhile by another poll or an operator: the record says so next time.
+          if (!(isHttp(error, 400) || isHttp(error, 409))) throw error;
+        }
+      return { status: 'running', host, message: `cold migration ${latest.id}: confirming` };
     }
 
     if (latest === undefined) {
@@ -638,7 +662,9 @@ export function createNovaVim(options: NovaVimOptions): NovaVim {
       if (mine !== undefined) pending.delete(id);
       return { status, host };
     }
-    return { status, host, message: `${route}: ${latest.status}` };
+    const progress =
+      latest.migration_type === 'live-migration' ? await liveProgress(id, latest.id, signal) : '';
+    return { status, host, message: `${route}: ${latest.status}${progress}` };
   };
 
   const waitFor = async (

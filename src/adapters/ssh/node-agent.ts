@@ -428,72 +428,82 @@ class SshNodeAgent implements NodeAgent {
 
     check(await exec(['mkdir', '-p', '-m', '0700', '--', posix.dirname(location)]), 'create the directory');
     check(await exec(['mkdir', '-m', '0700', '--', location]), `create ${location}`);
-    const artifacts: string[] = [];
-    let archive: string | undefined;
-    if (files.length > 0) {
-      archive = 'files.tar.gz';
-      // Relative to / so that the archive restores in place; `--` keeps a name like "-x" a file.
-      const relative = files.map((f) => f.replace(/^\/+/, '') || '.');
-      check(
-        await exec(['tar', '-czf', posix.join(location, archive), '-C', '/', '--', ...relative]),
-        `archive ${files.join(', ')}`,
-      );
-      artifacts.push(archive);
-    }
-    const databases = request.databases.map((name, i) => ({ name, dump: `db-${i}.sql` }));
-    for (const { name, dump } of databases) {
+    try {
+      const artifacts: string[] = [];
+      let archive: string | undefined;
+      if (files.length > 0) {
+        archive = 'files.tar.gz';
+        // Relative to / so that the archive restores in place; `--` keeps a name like "-x" a file.
+        const relative = files.map((f) => f.replace(/^\/+/, '') || '.');
+        check(
+          await exec(['tar', '-czf', posix.join(location, archive), '-C', '/', '--', ...relative]),
+          `archive ${files.join(', ')}`,
+        );
+        artifacts.push(archive);
+      }
+      const databases = request.databases.map((name, i) => ({ name, dump: `db-${i}.sql` }));
+      for (const { name, dump } of databases) {
+        check(
+          await exec([
+            'sh',
+            '-c',
+            SCRIPTS.dump,
+            'escalator-dump',
+            posix.join(location, dump),
+            ...(this.#o.mysqlArgs ?? []),
+            '--single-transaction',
+            '--routines',
+            '--events',
+            '--triggers',
+            '--databases',
+            name,
+          ]),
+          `dump database ${name}`,
+        );
+        artifacts.push(dump);
+      }
+      const manifest: Manifest = {
+        format: BACKUP_FORMAT,
+        node,
+        label: request.label,
+        created,
+        software: { ...request.software },
+        files,
+        ...(archive === undefined ? {} : { archive }),
+        databases,
+      };
       check(
         await exec([
           'sh',
           '-c',
-          SCRIPTS.dump,
-          'escalator-dump',
-          posix.join(location, dump),
-          ...(this.#o.mysqlArgs ?? []),
-          '--single-transaction',
-          '--routines',
-          '--events',
-          '--triggers',
-          '--databases',
-          name,
+          SCRIPTS.write,
+          'escalator-write',
+          posix.join(location, 'manifest.json'),
+          JSON.stringify(manifest),
         ]),
-        `dump database ${name}`,
+        'write the manifest',
       );
-      artifacts.push(dump);
+      artifacts.push('manifest.json');
+      const sums = await exec(['sh', '-c', SCRIPTS.sum, 'escalator-sum', location, ...artifacts]);
+      check(sums, 'compute checksums');
+      const hash = /^([0-9a-f]{64})\b/.exec(sums.stdout.trim())?.[1];
+      if (!hash) throw permanent('backup-failed', `backup on ${node}: sha256sum printed no checksum`);
+      return {
+        node,
+        label: request.label,
+        location,
+        software: { ...request.software },
+        checksum: `sha256:${hash}`,
+      };
+    } catch (error) {
+      // Leave no half-written backup behind (best effort: the node may be the problem).
+      await this.#exec(node, ['rm', '-rf', '--', location], {
+        timeoutMs: this.#o.probeTimeoutMs ?? 60_000,
+        signal: undefined,
+        privileged: true,
+      }).catch(() => undefined);
+      throw error;
     }
-    const manifest: Manifest = {
-      format: BACKUP_FORMAT,
-      node,
-      label: request.label,
-      created,
-      software: { ...request.software },
-      files,
-      ...(archive === undefined ? {} : { archive }),
-      databases,
-    };
-    check(
-      await exec([
-        'sh',
-        '-c',
-        SCRIPTS.write,
-        'escalator-write',
-        posix.join(location, 'manifest.json'),
-        JSON.stringify(manifest),
-      ]),
-      'write the manifest',
-    );
-    artifacts.push('manifest.json');
-    const sums = await exec(['sh', '-c', SCRIPTS.sum, 'escalator-sum', location, ...artifacts]);
-    check(sums, 'compute checksums');
-    const hash = /^([0-9a-f]{64})\b/.exec(sums.stdout.trim())?.[1];
-    if (!hash) throw permanent('backup-failed', `backup on ${node}: sha256sum printed no checksum`);
-    return {
-      node,
-      label: request.label,
-      location,
-      software: { ...request.software },
-      checksum: `sha256:${hash}`,
-    };
   }
 
   async restore(node: string, backup: BackupRef, options: CallOptions = {}): Promise<void> {

@@ -561,7 +561,11 @@ class OpenSshTransportImpl implements OpenSshTransport {
         readFile(log, 'utf8')
           .catch(() => '')
           .then((text) => {
-            if (text.trim() !== '') reject(sshFailure(text, endpoint));
+            // Warnings (a host key learnt under accept-new) are not failures.
+            const failures = text
+              .split('\n')
+              .filter((l) => l.trim() !== '' && !l.startsWith('Warning: Permanently added'));
+            if (failures.length > 0) reject(sshFailure(text, endpoint));
             else resolve({ exitCode: code, stdout: out.stdout, stderr: out.stderr });
           });
       });

@@ -118,8 +118,8 @@ export function createHttpVnfManager(options: HttpVnfManagerOptions): VnfManager
   const request = options.request ?? fetchTransport();
   const clock = options.clock ?? systemClock;
 
-  const headersOf = (vnf: string): Record<string, string> => ({
-    'content-type': 'application/json',
+  const headersOf = (vnf: string, body = true): Record<string, string> => ({
+    ...(body ? { 'content-type': 'application/json' } : {}),
     accept: 'application/json',
     ...(typeof options.headers === 'function' ? options.headers(vnf) : options.headers),
   });
@@ -192,7 +192,7 @@ export function createHttpVnfManager(options: HttpVnfManagerOptions): VnfManager
             poll = await request({
               method: 'GET',
               url,
-              headers: headersOf(notice.vnf),
+              headers: headersOf(notice.vnf, false),
               signal: conversation.signal,
             });
           } catch (error) {

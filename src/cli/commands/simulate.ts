@@ -127,13 +127,15 @@ export function registerSimulate(program: Command, io: Io): void {
     .command('resume')
     .description('finish a simulated campaign kept with --journal, after its process was stopped or killed')
     .requiredOption('--journal <dir>', 'the directory given to `simulate --journal`')
+    .option('--repair', 'first drop a journal record torn by the kill (resume reports one if there is)')
     .option('--report <file>', 'write a self-contained HTML report')
     .option('--json', 'print the result as JSON instead of text')
     .option('--speed <n>', 'run simulated time N times faster than real time')
-    .action(async (flags: { journal: string; report?: string; json?: boolean; speed?: string }) => {
+    .action(async (flags: { journal: string; repair?: boolean; report?: string; json?: boolean; speed?: string }) => {
       if (!flags.json) io.out(`Resuming the simulated campaign kept in ${flags.journal}`);
       const result = await resumeSimulation(flags.journal, {
         speed: number(flags.speed, '--speed'),
+        repair: flags.repair,
         onEngine: (engine, plan, clock) => {
           if (!flags.json) stopAtEnd.push(followProgress(engine, plan, clock, io));
         },

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Stops everything scripts/openstack/up.sh started, by the process groups it recorded (and an
+# epmd daemon by its recorded pid, should RabbitMQ ever have spawned one). Leaves the packages,
+# the configs and the data in $OPENSTACK_STATE_DIR; idempotent. Remove the state dir yourself
+# for a clean slate (up.sh then creates a fresh cloud).
+set -euo pipefail
+
+STATE=${OPENSTACK_STATE_DIR:-/var/tmp/escalator-openstack}
+RUN=$STATE/run
+[[ -d $RUN ]] || { echo "nothing to stop (no $RUN)"; exit 0; }
+
+group_alive() { kill -0 -- "-$1" 2>/dev/null; }
+
+stop_group() { # stop_group NAME PGID
+  local name=$1 pgid=$2 sig=TERM i
+  # uwsgi reloads on SIGTERM unless told otherwise; SIGINT always stops it.
+  [[ $name == keystone || $name == placement || $name == nova-api ]] && sig=INT
+  group_alive "$pgid" || return 0
+  kill "-$sig" -- "-$pgid" 2>/dev/null || true
+  for i in $(seq 1 60); do # up to 15 s
+    group_alive "$pgid" || { echo "stopped $name (pgid $pgid)"; return 0; }
+    sleep 0.25
+  done
+  kill -KILL -- "-$pgid" 2>/dev/null || true
+  echo "killed $name (pgid $pgid) after 15 s"
+}
+
+# Reverse start order; names not in the order file (should not happen) last.
+names=()
+if [[ -s $RUN/order ]]; then
+  mapfile -t names < <(tac "$RUN/order" | awk '!seen[$0]++')
+fi
+for f in "$RUN"/*.pid; do
+  [[ -e $f ]] || continue
+  n=$(basename "$f" .pid)
+  [[ " ${names[*]} " == *" $n "* ]] || names+=("$n")
+done
+
+# Computes first (in parallel: each takes a moment to leave RabbitMQ), then the rest in order.
+pids=()
+for n in "${names[@]}"; do
+  [[ $n == nova-compute-* && -s $RUN/$n.pid ]] || continue
+  stop_group "$n" "$(cat "$RUN/$n.pid")" &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+for n in "${names[@]}"; do
+  f=$RUN/$n.pid
+  [[ -s $f ]] || continue
+  [[ $n == nova-compute-* ]] || stop_group "$n" "$(cat "$f")"
+  rm -f "$f"
+done
+# An epmd that RabbitMQ daemonized itself (up.sh records it by pid, if there ever was one).
+if [[ -s $RUN/epmd-daemon.pid ]]; then
+  kill -TERM "$(cat "$RUN/epmd-daemon.pid")" 2>/dev/null && echo "stopped epmd daemon (pid $(cat "$RUN/epmd-daemon.pid"))" || true
+  rm -f "$RUN/epmd-daemon.pid"
+fi
+rm -f "$RUN/order"
+echo "OpenStack test bed stopped (state kept in $STATE)"
