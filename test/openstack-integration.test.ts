@@ -17,6 +17,7 @@ import {
 } from '../src/adapters/openstack/index.js';
 import { AdapterError } from '../src/errors.js';
 import { InventorySchema } from '../src/model/inventory.js';
+import { loadOpenStackEnv, type OpenStackTestEnv, openStackEnvPath } from './support/openstack-env.js';
 import {
   bootServer,
   createServerGroup,
@@ -26,12 +27,11 @@ import {
   resetToActive,
   waitServer,
 } from './support/openstack-live.js';
-import { type LiveOpenStack, liveOpenStack } from './support/openstack-live-env.js';
 
-const env: LiveOpenStack | undefined = liveOpenStack();
+const env: OpenStackTestEnv | undefined = loadOpenStackEnv();
 const required = process.env['ESCALATOR_REQUIRE_OPENSTACK'] === '1';
 const SKIP_MESSAGE =
-  'OpenStack integration tests skipped: /var/tmp/escalator-openstack/env.json is absent ' +
+  `OpenStack integration tests skipped: ${openStackEnvPath()} is absent ` +
   '(bring a cloud up with scripts/openstack/up.sh; set ESCALATOR_REQUIRE_OPENSTACK=1 to fail instead)';
 
 if (!env && !required) console.warn(SKIP_MESSAGE);
@@ -39,8 +39,7 @@ if (!env && !required) console.warn(SKIP_MESSAGE);
 describe.runIf(!env && required)('OpenStack integration (required)', () => {
   it('has a cloud to test against', () => {
     expect.fail(
-      'ESCALATOR_REQUIRE_OPENSTACK=1 but /var/tmp/escalator-openstack/env.json is absent: ' +
-        'run scripts/openstack/up.sh first',
+      `ESCALATOR_REQUIRE_OPENSTACK=1 but ${openStackEnvPath()} is absent: run scripts/openstack/up.sh first`,
     );
   });
 });
@@ -119,7 +118,29 @@ describe.skipIf(!env)('OpenStack integration', { timeout: 300_000 }, () => {
     expect((await appVim.listComputeServices()).length).toBeGreaterThan(0);
   });
 
+  it('gives a member-only user its Keystone role names, and no admin', async () => {
+    const demo = createKeystoneSession({
+      authUrl: e.authUrl,
+      region: e.region,
+      credentials: {
+        password: { username: e.demoUsername, password: e.demoPassword, projectName: e.demoProjectName },
+      },
+    });
+    const principal = await keystoneTokenVerifier(session, { principalId: 'user-name' })(await demo.token());
+    expect(principal?.id).toBe(e.demoUsername);
+    expect(principal?.roles).toContain('member');
+    expect(principal?.roles).not.toContain('admin');
+    // The member may not list compute services: a permanent 403, not something to retry.
+    const refused = await createOpenStackVim({ session: demo })
+      .listComputeServices()
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AdapterError);
+    expect((refused as AdapterError).reason).toBe('http-403');
+    expect((refused as AdapterError).retryable).toBe(false);
+  });
+
   it('negotiates the compute microversion', async () => {
+    expect(e.computeMicroversion.max).toBe('2.93');
     expect(await vim.nova.microversion()).toBe(NOVA_MAX_MICROVERSION);
   });
 

@@ -411,6 +411,45 @@ describe('sites', () => {
     const [k1, k2] = wavesOf(plan, ['a-ctl-1', 'a-ctl-2']);
     expect(k1).not.toBe(k2);
   });
+
+  it('a site’s shared-services nodes outside any cluster still go maxParallel at a time', () => {
+    const keystone = { site: 'a', software: { kernel: '1', keystone: '22.0.1' } };
+    const inv = inventory(
+      [
+        node('ctl-1', 'controller', keystone),
+        node('ctl-2', 'controller', keystone),
+        node('ctl-3', 'controller', keystone),
+      ],
+      { sites: [{ name: 'a', sharedServices: ['keystone'] }] },
+    );
+    const plan = validPlan(inv, campaign({ maxParallel: 1 }));
+    expect(plan.waves.map((w) => w.nodes.length)).toEqual([1, 1, 1]);
+  });
+});
+
+describe('lowerBoundWaves', () => {
+  it('counts no wave for the canary when a cluster needs more waves anyway', () => {
+    const inv = inventory([compute('cmp-1'), compute('cmp-2')], {
+      clusters: [{ name: 'hci', members: ['cmp-1', 'cmp-2'], minAvailable: 1 }],
+    });
+    const plan = validPlan(inv, campaign({ maxParallel: 2, canary: 1 }));
+    expect(plan.totals?.waves).toBe(2);
+    expect(plan.totals?.lowerBoundWaves).toBe(2);
+  });
+
+  it('counts no wave for the canary when a controller that is also a compute takes it', () => {
+    const inv = inventory(
+      [
+        compute('a-hci-1', { site: 'a', roles: ['controller', 'compute'] }),
+        compute('b-cmp-1', { site: 'b' }),
+        compute('b-cmp-2', { site: 'b' }),
+      ],
+      { sites: [{ name: 'a' }, { name: 'b' }] },
+    );
+    const plan = validPlan(inv, campaign({ maxParallel: 5, canary: 1, siteOrder: 'sequential' }));
+    expect(plan.waves.map((w) => w.nodes.length)).toEqual([1, 2]);
+    expect(plan.totals?.lowerBoundWaves).toBe(2);
+  });
 });
 
 describe('infeasible clouds', () => {

@@ -8,17 +8,19 @@ set -euo pipefail
 STATE=${OPENSTACK_STATE_DIR:-/var/tmp/escalator-openstack}
 RUN=$STATE/run
 [[ -d $RUN ]] || { echo "nothing to stop (no $RUN)"; exit 0; }
+# env.json means "a ready cloud is here": move it aside first, so tests skip instead of failing.
+[[ -e $STATE/env.json ]] && mv -f "$STATE/env.json" "$STATE/env.last.json"
 
 group_alive() { kill -0 -- "-$1" 2>/dev/null; }
 
 stop_group() { # stop_group NAME PGID
-  local name=$1 pgid=$2 sig=TERM i
+  local name=$1 pgid=$2 sig=TERM i t0=$SECONDS
   # uwsgi reloads on SIGTERM unless told otherwise; SIGINT always stops it.
   [[ $name == keystone || $name == placement || $name == nova-api ]] && sig=INT
   group_alive "$pgid" || return 0
   kill "-$sig" -- "-$pgid" 2>/dev/null || true
   for i in $(seq 1 60); do # up to 15 s
-    group_alive "$pgid" || { echo "stopped $name (pgid $pgid)"; return 0; }
+    group_alive "$pgid" || { echo "stopped $name (pgid $pgid, $((SECONDS - t0)) s)"; return 0; }
     sleep 0.25
   done
   kill -KILL -- "-$pgid" 2>/dev/null || true

@@ -254,8 +254,10 @@ def raise_quotas(s, project_id):
 
 def ensure_app_cred(s, user_id):
     """Reuse the credential recorded in env.json if Keystone still has it, else make a new one."""
-    path = os.path.join(STATE, "env.json")
-    if os.path.exists(path):
+    for name in ("env.json", "env.last.json"):  # down.sh moves env.json to env.last.json
+        path = os.path.join(STATE, name)
+        if not os.path.exists(path):
+            continue
         with open(path) as f:
             old = json.load(f)
         cid, secret = old.get("applicationCredentialId"), old.get("applicationCredentialSecret")

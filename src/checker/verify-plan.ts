@@ -1045,7 +1045,8 @@ function checkDependencies(
   const siteOf = new Map(inventory.nodes.map((n) => [n.name, n.site ?? 'default']));
   const sharedBy = new Map<string, string[]>();
   for (const site of inventory.sites)
-    for (const service of site.sharedServices) sharedBy.set(service, [...(sharedBy.get(service) ?? []), site.name]);
+    for (const service of site.sharedServices)
+      sharedBy.set(service, [...(sharedBy.get(service) ?? []), site.name]);
   const last = new Map<string, { wave: number; node: string }>();
   for (const [name, wave] of firstWave)
     for (const component of index.outdated.get(name) ?? []) {

@@ -49,7 +49,9 @@ export function reportError(error: unknown, io: Io): void {
   }
   // Anything else is a bug or an environment problem: say it plainly; the stack only when asked for.
   const debug = process.env.ESCALATOR_DEBUG === '1';
-  io.err(`error: ${error instanceof Error ? (debug ? (error.stack ?? error.message) : error.message) : String(error)}`);
+  io.err(
+    `error: ${error instanceof Error ? (debug ? (error.stack ?? error.message) : error.message) : String(error)}`,
+  );
   if (!debug) io.err('(set ESCALATOR_DEBUG=1 to see where it came from)');
   io.exitCode(ExitCode.Internal);
 }

@@ -4,8 +4,8 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { Plan } from '../model/plan.js';
-import type { Clock } from '../ports/clock.js';
 import { formatDuration } from '../planner/render.js';
+import type { Clock } from '../ports/clock.js';
 import type { Io } from './io.js';
 
 const BAR = 28;
@@ -36,7 +36,10 @@ export function followProgress(engine: Engine, plan: Plan, clock: Clock, io: Io,
     const bar = `${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}`;
     process.stdout.write(
       `\r\x1b[2K${prefix}${bar} ${p.percent.toFixed(0).padStart(3)}%  wave ${Math.min(p.wavesDone + 1, p.wavesTotal)}/${p.wavesTotal}` +
-        `  simulated ${elapsed()}  ETA ${formatDuration(p.etaSeconds)}  ${lastStep}`.slice(0, (process.stdout.columns ?? 120) - 1),
+        `  simulated ${elapsed()}  ETA ${formatDuration(p.etaSeconds)}  ${lastStep}`.slice(
+          0,
+          (process.stdout.columns ?? 120) - 1,
+        ),
     );
     drawn = true;
   };
@@ -56,9 +59,14 @@ export function followProgress(engine: Engine, plan: Plan, clock: Clock, io: Io,
     },
     alarm: (a: { severity: string; code: string; object: string; message: string }) =>
       line(`${elapsed().padStart(11)}  ALARM ${a.severity} ${a.code} ${a.object}: ${a.message}`),
-    step: (e: { step: { id: string; kind: string }; to: string; error?: { message: string } | undefined }) => {
+    step: (e: {
+      step: { id: string; kind: string };
+      to: string;
+      error?: { message: string } | undefined;
+    }) => {
       lastStep = `${e.step.id}: ${e.to}`;
-      if (e.to === 'failed' || e.to === 'timed-out') line(`${elapsed().padStart(11)}  step ${e.step.id} ${e.to}: ${e.error?.message ?? ''}`);
+      if (e.to === 'failed' || e.to === 'timed-out')
+        line(`${elapsed().padStart(11)}  step ${e.step.id} ${e.to}: ${e.error?.message ?? ''}`);
       else draw();
     },
     progress: () => draw(),

@@ -271,7 +271,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (step.state === 'failed' || step.state === 'timed-out') this.#retryFailed.add(id);
     // Nothing changed yet (it failed in prechecks or backups): go through them again, never around them.
     const untouched = Object.values(state.steps).every((s) => s.state === 'pending');
-    if (state.state === 'failed' && untouched) await this.#transition('recheck', `resumed by ${principal.id}`);
+    if (state.state === 'failed' && untouched)
+      await this.#transition('recheck', `resumed by ${principal.id}`);
     else if (state.state === 'paused' || state.state === 'failed') await this.#transition('resume');
     else if (RESTING_STATES.has(state.state) && state.state !== 'created')
       throw new IllegalTransitionError('campaign', state.state, 'resume');
@@ -715,11 +716,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const node of wave.nodes) {
       if (!computes.has(node)) continue;
       const s = services.get(vimHost(state.inventory, node));
-      if (!s || s.state !== 'up') problems.push(`${node} is ${s ? s.state : 'unknown to the VIM'}`);
+      if (s?.state !== 'up') problems.push(`${node} is ${s ? s.state : 'unknown to the VIM'}`);
     }
     for (const target of new Set(wave.migrations.map((m) => m.to))) {
       const s = services.get(vimHost(state.inventory, target));
-      if (!s || s.state !== 'up') problems.push(`target ${target} is ${s ? s.state : 'unknown to the VIM'}`);
+      if (s?.state !== 'up') problems.push(`target ${target} is ${s ? s.state : 'unknown to the VIM'}`);
       else if (s.status === 'disabled' && !s.disabledReason?.startsWith(`escalator ${state.id}`))
         problems.push(`target ${target} was disabled by someone else (${s.disabledReason ?? 'no reason'})`);
     }

@@ -51,7 +51,7 @@ export class ServiceError extends Error {
   override readonly name = 'ServiceError';
   constructor(
     readonly status: number,
-    readonly code: HttpErrorCode,
+    readonly code: HttpErrorCode | ErrorCode,
     message: string,
     readonly options: {
       readonly errors?: readonly RequestIssue[] | undefined;
@@ -64,7 +64,11 @@ export class ServiceError extends Error {
 
 /** Shorthand for a 404 on a campaign. */
 export function campaignNotFound(id: string): ServiceError {
-  return new ServiceError(404, HttpErrorCode.NotFound, `no campaign "${id}": list them with GET /v1/campaigns`);
+  return new ServiceError(
+    404,
+    HttpErrorCode.NotFound,
+    `no campaign "${id}": list them with GET /v1/campaigns`,
+  );
 }
 
 const TITLES: Readonly<Record<number, string>> = {
@@ -139,7 +143,10 @@ export function toProblem(error: unknown, instance: string, requestId: string): 
   }
   return {
     status: 500,
-    body: { ...problem(500, HttpErrorCode.Internal, internalDetail(requestId), instance, undefined), requestId },
+    body: {
+      ...problem(500, HttpErrorCode.Internal, internalDetail(requestId), instance, undefined),
+      requestId,
+    },
     headers: {},
     unexpected: true,
   };

@@ -30,7 +30,9 @@ const idMessage =
   'expected 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or a digit (the id names a directory)';
 
 /** A campaign id, as the stores accept it. */
-export const CampaignIdSchema = z.string({ error: idMessage }).regex(CAMPAIGN_ID_PATTERN, { error: idMessage });
+export const CampaignIdSchema = z
+  .string({ error: idMessage })
+  .regex(CAMPAIGN_ID_PATTERN, { error: idMessage });
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -204,7 +206,12 @@ export const CampaignStatusSchema = CampaignSummarySchema.extend({
     }),
   ),
   modules: z.array(
-    z.object({ component: z.string(), target: z.string(), nodes: z.number().int(), upgraded: z.number().int() }),
+    z.object({
+      component: z.string(),
+      target: z.string(),
+      nodes: z.number().int(),
+      upgraded: z.number().int(),
+    }),
   ),
   clusters: z.array(
     z.object({
@@ -216,7 +223,12 @@ export const CampaignStatusSchema = CampaignSummarySchema.extend({
     }),
   ),
   sites: z.array(
-    z.object({ site: z.string(), nodes: z.number().int(), planned: z.number().int(), upgraded: z.number().int() }),
+    z.object({
+      site: z.string(),
+      nodes: z.number().int(),
+      planned: z.number().int(),
+      upgraded: z.number().int(),
+    }),
   ),
 });
 /** See {@link CampaignStatusSchema}. */
@@ -277,7 +289,13 @@ export const JournalRecordSchema = z.discriminatedUnion('type', [
     error: stepError.optional(),
     data: z.record(z.string(), z.string()).optional(),
   }),
-  z.object({ seq, type: z.literal('wave'), at, wave: z.number().int(), event: z.enum(['started', 'verified', 'approved']) }),
+  z.object({
+    seq,
+    type: z.literal('wave'),
+    at,
+    wave: z.number().int(),
+    event: z.enum(['started', 'verified', 'approved']),
+  }),
   z.object({
     seq,
     type: z.literal('audit'),

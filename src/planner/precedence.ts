@@ -59,7 +59,7 @@ export function buildPrecedence(world: World): Precedence {
 
   const sharedServices = new Map(world.inventory.sites.map((s) => [s.name, new Set(s.sharedServices)]));
   const graph = new Graph({ directed: true });
-  members.forEach((_, i) => graph.setNode(String(i)));
+  for (let i = 0; i < members.length; i++) graph.setNode(String(i));
   const waitsFor = members.map((x, xi) => {
     const needs = new Set<string>();
     for (const b of x.outdated) for (const a of ancestorsOf(b)) if (!x.outdated.includes(a)) needs.add(a);

@@ -289,7 +289,7 @@ function charge(counters: WaveCounters, down: readonly InstanceState[]): void {
 /** A member still to be upgraded in this wave or later. */
 function otherPending(world: World, m: number, wave: number): boolean {
   const node = world.nodes[m];
-  return node !== undefined && node.planned && (node.wave < 0 || node.wave === wave);
+  return node?.planned === true && (node.wave < 0 || node.wave === wave);
 }
 
 /**

@@ -624,17 +624,15 @@ export class SimulatedCloud {
         this.#op({ k: 'mig', i: instance, st: 'running', to: target.name });
         // Like Nova: a move that breaks the group's policy is accepted, then ends in error.
         if (this.#breaksGroup(inst, target)) {
-          void this.#clock
-            .sleep(this.#jitter(2))
-            .then(() =>
-              this.#op({
-                k: 'mig',
-                i: instance,
-                st: 'error',
-                to: target.name,
-                msg: 'server group policy would be violated',
-              }),
-            );
+          void this.#clock.sleep(this.#jitter(2)).then(() =>
+            this.#op({
+              k: 'mig',
+              i: instance,
+              st: 'error',
+              to: target.name,
+              msg: 'server group policy would be violated',
+            }),
+          );
           return;
         }
         void this.#runMigration(inst, target, request.mode);

@@ -427,6 +427,7 @@ function table(
   header: readonly string[],
   rows: readonly string[][],
   numeric: readonly number[] = [],
+  hidden = 'rows',
 ): string {
   const th = header.map((c, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${h(c)}</th>`).join('');
   const body = rows
@@ -438,16 +439,18 @@ function table(
     .join('\n');
   const more =
     rows.length > MAX_TABLE_ROWS
-      ? `<p class="muted">… and ${rows.length - MAX_TABLE_ROWS} more rows</p>`
+      ? `<p class="muted">… and ${rows.length - MAX_TABLE_ROWS} more ${h(hidden)}</p>`
       : '';
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>${more}`;
 }
 
 function availability(result: SimulationResult): string {
   const a = result.availability;
+  // Outages first, so that a long table never hides one.
+  const byOutage = [...a.vnfs].sort((x, y) => y.downSeconds - x.downSeconds);
   const vnfs = table(
     ['VNF', 'instances', 'minAvailable', 'fewest running', 'live-migration pauses', 'outage'],
-    a.vnfs.map((v) => [
+    byOutage.map((v) => [
       h(v.name),
       String(v.instances),
       String(v.minAvailable),
@@ -456,6 +459,9 @@ function availability(result: SimulationResult): string {
       badness(v.downSeconds),
     ]),
     [1, 2, 3, 4],
+    byOutage.slice(MAX_TABLE_ROWS).some((v) => v.downSeconds > 0)
+      ? 'VNFs'
+      : 'VNFs, none of them with an outage',
   );
   const clusters = table(
     ['cluster', 'minAvailable', 'fewest up', 'quorum lost for'],
@@ -481,8 +487,11 @@ function availability(result: SimulationResult): string {
             `${formatOutage(a.instances.reduce((s, i) => s + i.downSeconds, 0))} in total; their VNF stayed within minAvailable unless shown in red above`,
         )}</summary>${table(
           ['instance', 'down for', 'times'],
-          a.instances.map((i) => [h(i.name), h(formatOutage(i.downSeconds)), String(i.intervals.length)]),
+          [...a.instances]
+            .sort((x, y) => y.downSeconds - x.downSeconds)
+            .map((i) => [h(i.name), h(formatOutage(i.downSeconds)), String(i.intervals.length)]),
           [2],
+          'instances',
         )}</details>`;
   return `<h3>VNFs</h3>
 <p class="muted">A VNF is out when fewer than minAvailable of its instances run. Live-migration pauses are brief freezes of an instance while it moves live: not an outage.</p>

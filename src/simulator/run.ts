@@ -91,10 +91,17 @@ export interface TimelineWave {
   readonly start: number;
   readonly end: number;
   readonly canary: boolean;
-  readonly nodes: readonly { readonly node: string; readonly start: number; readonly end: number; readonly state: string }[];
+  readonly nodes: readonly {
+    readonly node: string;
+    readonly start: number;
+    readonly end: number;
+    readonly state: string;
+  }[];
 }
 
-type StepTimes = Readonly<Record<string, { state: string; startedAt?: string | undefined; endedAt?: string | undefined }>>;
+type StepTimes = Readonly<
+  Record<string, { state: string; startedAt?: string | undefined; endedAt?: string | undefined }>
+>;
 
 /** Spans of waves and nodes from the steps' start and end times. */
 function timelineOf(plan: Plan, steps: StepTimes): TimelineWave[] {
@@ -119,7 +126,13 @@ function timelineOf(plan: Plan, steps: StepTimes): TimelineWave[] {
       perNode.set(node, row);
     }
     if (end === 0) continue;
-    out.push({ index: wave.index, start, end, canary: wave.canary, nodes: [...perNode].map(([node, r]) => ({ node, ...r })) });
+    out.push({
+      index: wave.index,
+      start,
+      end,
+      canary: wave.canary,
+      nodes: [...perNode].map(([node, r]) => ({ node, ...r })),
+    });
   }
   return out;
 }
@@ -211,7 +224,8 @@ export async function resumeSimulation(
     inventory: InventorySchema.parse(raw.inventory),
     campaign: CampaignSchema.parse(raw.campaign),
   };
-  if (options.repair) await createFileStore({ directory: join(directory, 'journal') }).repair(saved.campaign.metadata.name);
+  if (options.repair)
+    await createFileStore({ directory: join(directory, 'journal') }).repair(saved.campaign.metadata.name);
   return run(
     saved,
     { ...options, inventory: saved.inventory, campaign: saved.campaign, journal: directory },

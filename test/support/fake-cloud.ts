@@ -208,7 +208,7 @@ export class FakeCloud {
       this.state.restored.push(backup.label);
       this.#effect(`restore:${node}:${backup.label}`);
     },
-    health: async (node, services) => ({
+    health: async (_node, services) => ({
       ok: true,
       services: services.map((name) => ({ name, active: true })),
     }),

@@ -8,7 +8,12 @@ import { loadCampaign, loadInventory } from '../../loader/load.js';
 import { formatDuration } from '../../planner/render.js';
 import { type Fault, parseFaultFlag, parseFaultScenario } from '../../simulator/faults.js';
 import { renderHtmlReport } from '../../simulator/html-report.js';
-import { resumeSimulation, type SimulationResult, type SimulationStrategy, simulateCampaign } from '../../simulator/run.js';
+import {
+  resumeSimulation,
+  type SimulationResult,
+  type SimulationStrategy,
+  simulateCampaign,
+} from '../../simulator/run.js';
 import { renderComparison, renderTextReport } from '../../simulator/text-report.js';
 import { ExitCode } from '../exit-codes.js';
 import { type Io, UsageError } from '../io.js';
@@ -49,7 +54,11 @@ function number(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-async function finish(io: Io, results: SimulationResult[], flags: { json?: boolean; report?: string }): Promise<void> {
+async function finish(
+  io: Io,
+  results: SimulationResult[],
+  flags: { json?: boolean; report?: string },
+): Promise<void> {
   const [main, other] = results;
   if (!main) return;
   if (flags.json) io.out(JSON.stringify(results.length === 1 ? main : results, null, 2));
@@ -68,18 +77,30 @@ async function finish(io: Io, results: SimulationResult[], flags: { json?: boole
 export function registerSimulate(program: Command, io: Io): void {
   program
     .command('simulate')
-    .description('run a whole campaign on the built-in simulated cloud and report what end users would have felt')
+    .description(
+      'run a whole campaign on the built-in simulated cloud and report what end users would have felt',
+    )
     .argument('<inventory>', 'inventory file (YAML or JSON)')
     .argument('<campaign>', 'campaign file (YAML or JSON)')
     .option('--faults <file>', 'a fault scenario file (YAML or JSON: { faults: [...] })')
-    .option('--fault <kind:target>', 'inject a fault, e.g. node-no-return:cmp-03 (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option(
+      '--fault <kind:target>',
+      'inject a fault, e.g. node-no-return:cmp-03 (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .option('--seed <n>', 'seed of every random draw', '1')
-    .addOption(new Option('--strategy <name>', 'how to plan').choices(['escalator', 'naive']).default('escalator'))
+    .addOption(
+      new Option('--strategy <name>', 'how to plan').choices(['escalator', 'naive']).default('escalator'),
+    )
     .option('--compare', 'also run the naive strategy on the same cloud and seed, and compare')
     .option('--report <file>', 'write a self-contained HTML report')
     .option('--json', 'print the result as JSON instead of text')
     .option('--speed <n>', 'run simulated time N times faster than real time (default: as fast as possible)')
-    .option('--journal <dir>', 'keep the journal and the simulated cloud here, so `escalator resume` can finish a killed run')
+    .option(
+      '--journal <dir>',
+      'keep the journal and the simulated cloud here, so `escalator resume` can finish a killed run',
+    )
     .action(async (inventoryFile: string, campaignFile: string, flags: SimulateFlags) => {
       const inventory = await loadInventory(inventoryFile);
       const campaign = await loadCampaign(campaignFile, { inventory });
@@ -89,7 +110,8 @@ export function registerSimulate(program: Command, io: Io): void {
       ];
       const seed = number(flags.seed, '--seed') ?? 1;
       const speed = number(flags.speed, '--speed');
-      if (flags.compare && flags.journal) throw new UsageError('--compare and --journal cannot be used together');
+      if (flags.compare && flags.journal)
+        throw new UsageError('--compare and --journal cannot be used together');
       const strategies: SimulationStrategy[] = flags.compare ? ['escalator', 'naive'] : [flags.strategy];
       if (!flags.json)
         io.out(
@@ -131,18 +153,26 @@ export function registerSimulate(program: Command, io: Io): void {
     .option('--report <file>', 'write a self-contained HTML report')
     .option('--json', 'print the result as JSON instead of text')
     .option('--speed <n>', 'run simulated time N times faster than real time')
-    .action(async (flags: { journal: string; repair?: boolean; report?: string; json?: boolean; speed?: string }) => {
-      if (!flags.json) io.out(`Resuming the simulated campaign kept in ${flags.journal}`);
-      const result = await resumeSimulation(flags.journal, {
-        speed: number(flags.speed, '--speed'),
-        repair: flags.repair,
-        onEngine: (engine, plan, clock) => {
-          if (!flags.json) stopAtEnd.push(followProgress(engine, plan, clock, io));
-        },
-      });
-      for (const stop of stopAtEnd.splice(0)) stop();
-      await finish(io, [result], flags);
-    });
+    .action(
+      async (flags: {
+        journal: string;
+        repair?: boolean;
+        report?: string;
+        json?: boolean;
+        speed?: string;
+      }) => {
+        if (!flags.json) io.out(`Resuming the simulated campaign kept in ${flags.journal}`);
+        const result = await resumeSimulation(flags.journal, {
+          speed: number(flags.speed, '--speed'),
+          repair: flags.repair,
+          onEngine: (engine, plan, clock) => {
+            if (!flags.json) stopAtEnd.push(followProgress(engine, plan, clock, io));
+          },
+        });
+        for (const stop of stopAtEnd.splice(0)) stop();
+        await finish(io, [result], flags);
+      },
+    );
 }
 
 const stopAtEnd: (() => void)[] = [];

@@ -8,8 +8,12 @@ export function registerStates(program: Command, io: Io): void {
   program
     .command('states')
     .description("draw the campaign's (or a step's) state machine")
-    .addOption(new Option('--machine <which>', 'which machine').choices(['campaign', 'step']).default('campaign'))
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
+    .addOption(
+      new Option('--machine <which>', 'which machine').choices(['campaign', 'step']).default('campaign'),
+    )
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'),
+    )
     .action((flags: { machine: 'campaign' | 'step'; format: 'mermaid' | 'dot' }) => {
       io.out(flags.format === 'dot' ? machineDot(flags.machine) : machineMermaid(flags.machine));
     });
