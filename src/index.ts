@@ -14,6 +14,7 @@
  * @module
  */
 
+export * from './auth/index.js';
 export { BUILTIN_CATALOG } from './catalog/builtin.js';
 export { dependencyDepths, dependencyGraph, resolveCatalog } from './catalog/catalog.js';
 export {
@@ -23,18 +24,27 @@ export {
   ViolationCode,
   verifyPlan,
 } from './checker/verify-plan.js';
+export * from './clock/index.js';
+export * from './engine/index.js';
 export {
+  AdapterError,
   DependencyCycleError,
   DocumentError,
   type DocumentIssue,
   ErrorCode,
   EscalatorError,
   type EscalatorErrorOptions,
+  type FaultKind,
   FileUnreadableError,
+  ForbiddenError,
   formatIssue,
   formatPath,
+  IllegalTransitionError,
   type InfeasibleDetail,
   InfeasiblePlanError,
+  JournalCorruptError,
+  LockedError,
+  StepTimeoutError,
 } from './errors.js';
 export { checkCampaign, checkCampaignAgainstInventory, checkInventory } from './loader/integrity.js';
 export {
@@ -47,6 +57,7 @@ export {
   parseInventory,
   parsePlan,
 } from './loader/load.js';
+export * from './logging/index.js';
 export {
   type Campaign,
   type CampaignInput,
@@ -96,7 +107,9 @@ export {
 } from './model/plan.js';
 export { type InventorySummary, summarizeInventory } from './model/summary.js';
 export { createPlan, type PlanOptions } from './planner/create-plan.js';
+export { createNaivePlan } from './planner/naive.js';
 export { formatDuration, planDot, planMermaid, planTable } from './planner/render.js';
+export { type PlanProgress, replan } from './planner/replan.js';
 export {
   inScope,
   instanceTreatment,
@@ -105,3 +118,5 @@ export {
   type UpgradeScope,
   upgradeScope,
 } from './planner/scope.js';
+export * from './ports/index.js';
+export * from './stores/index.js';

@@ -275,23 +275,33 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
       throw new ServiceError(
         401,
         HttpErrorCode.Unauthenticated,
-        'no bearer token: send Authorization: Bearer <token>',
+        'no token: send the header "Authorization: Bearer <token>"',
         { headers: { 'www-authenticate': challenge } },
       );
     const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
     const invalid = () =>
-      new ServiceError(401, HttpErrorCode.Unauthenticated, 'the bearer token is not valid', {
-        headers: { 'www-authenticate': `${challenge}, error="invalid_token"` },
-      });
+      new ServiceError(
+        401,
+        HttpErrorCode.Unauthenticated,
+        'the token is not valid (unknown, revoked or malformed)',
+        {
+          headers: { 'www-authenticate': `${challenge}, error="invalid_token"` },
+        },
+      );
     if (!match?.[1]) throw invalid();
     let principal: Principal | undefined;
     try {
       principal = await verifier(match[1]);
     } catch (error) {
       if (EscalatorError.is(error) && error.retryable)
-        throw new ServiceError(503, HttpErrorCode.Unavailable, 'tokens cannot be checked right now; try again', {
-          headers: { 'retry-after': '5' },
-        });
+        throw new ServiceError(
+          503,
+          HttpErrorCode.Unavailable,
+          'tokens cannot be checked right now; try again',
+          {
+            headers: { 'retry-after': '5' },
+          },
+        );
       throw error;
     }
     if (!principal) throw invalid();
@@ -311,7 +321,8 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
       throw new ServiceError(400, HttpErrorCode.InvalidRequest, 'the request target is not a valid URL');
     }
     const found = match(req.method ?? 'GET', url.pathname);
-    if (found.kind === 'none') throw new ServiceError(404, HttpErrorCode.NotFound, `no route ${url.pathname}`);
+    if (found.kind === 'none')
+      throw new ServiceError(404, HttpErrorCode.NotFound, `no route ${url.pathname}`);
     if (found.kind === 'method')
       throw new ServiceError(
         405,
@@ -354,7 +365,11 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
       instance: url.pathname,
       keepOpen,
     });
-    log('debug', 'http.request', `${req.method} ${url.pathname} ${res.statusCode} ${principal.id} (${requestId})`);
+    log(
+      'debug',
+      'http.request',
+      `${req.method} ${url.pathname} ${res.statusCode} ${principal.id} (${requestId})`,
+    );
   }
 
   return (req, res) => {
@@ -455,7 +470,11 @@ async function readJson(req: IncomingMessage, limit: number, required: boolean):
   const chunked = req.headers['transfer-encoding'] !== undefined;
   if (!chunked && (declared === undefined || declared === '0')) {
     if (required)
-      throw new ServiceError(400, HttpErrorCode.InvalidRequest, 'a JSON body is required (Content-Type: application/json)');
+      throw new ServiceError(
+        400,
+        HttpErrorCode.InvalidRequest,
+        'a JSON body is required (Content-Type: application/json)',
+      );
     return undefined;
   }
   if (!isJson(req.headers['content-type']))
@@ -486,7 +505,9 @@ async function readJson(req: IncomingMessage, limit: number, required: boolean):
     req.once('end', () => resolve());
     req.once('error', reject);
     req.once('aborted', () =>
-      reject(new ServiceError(400, HttpErrorCode.InvalidRequest, 'the client went away while sending the body')),
+      reject(
+        new ServiceError(400, HttpErrorCode.InvalidRequest, 'the client went away while sending the body'),
+      ),
     );
   });
   let text: string;

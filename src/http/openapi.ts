@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CampaignSchema } from '../model/campaign.js';
 import { InventorySchema } from '../model/inventory.js';
 import { PlanSchema } from '../model/plan.js';
+import { CAMPAIGN_ID_PATTERN } from '../stores/file-store.js';
 import {
   ActionRequestSchema,
   ActionResultSchema,
@@ -57,7 +58,7 @@ const PROBLEM_DESCRIPTIONS: Readonly<Record<string, string>> = {
   Unauthorized: 'No bearer token, or one the service does not know (see `WWW-Authenticate`).',
   Forbidden: "The principal's roles do not allow the action.",
   NotFound: 'No such campaign (or action).',
-  Conflict: 'Not allowed in the campaign\'s current state (`ESC_ILLEGAL_TRANSITION`), or the id is taken.',
+  Conflict: "Not allowed in the campaign's current state (`ESC_ILLEGAL_TRANSITION`), or the id is taken.",
   TooLarge: 'The body is larger than the service accepts.',
   UnsupportedMediaType: 'The body is not `application/json`.',
   Unprocessable: 'The documents are valid but no plan honours them, or the given plan breaks the rules.',
@@ -70,7 +71,7 @@ const idParameter: Json = {
   in: 'path',
   required: true,
   description: 'The campaign id (by default its `metadata.name`).',
-  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+  schema: { type: 'string', pattern: CAMPAIGN_ID_PATTERN.source },
 };
 
 /** Generates every body schema once, cross-referenced under `#/components/schemas`. */
@@ -116,7 +117,10 @@ function build(): Json {
   const read = (summary: string, schema: string, description: string, extra: Json = {}): Json => ({
     summary,
     ...extra,
-    responses: { '200': json(schema, description), ...problems('Unauthorized', 'Forbidden', 'NotFound', 'Internal') },
+    responses: {
+      '200': json(schema, description),
+      ...problems('Unauthorized', 'Forbidden', 'NotFound', 'Internal'),
+    },
   });
   return {
     openapi: '3.1.0',
@@ -139,7 +143,10 @@ function build(): Json {
           summary: "The service's own health",
           security: [],
           responses: {
-            '200': json('Health', 'Serving (`ok`, or `degraded` when some stored campaign could not be opened).'),
+            '200': json(
+              'Health',
+              'Serving (`ok`, or `degraded` when some stored campaign could not be opened).',
+            ),
             '503': json('Health', 'Starting or stopping.'),
           },
         },
@@ -194,7 +201,10 @@ function build(): Json {
           tags: ['campaigns'],
           summary: 'The campaigns the principal may read',
           responses: {
-            '200': json('CampaignList', 'The campaigns, and those found in the store that could not be opened.'),
+            '200': json(
+              'CampaignList',
+              'The campaigns, and those found in the store that could not be opened.',
+            ),
             ...problems('Unauthorized', 'Internal'),
           },
         },
@@ -208,7 +218,7 @@ function build(): Json {
         ),
       },
       '/v1/campaigns/{id}/plan': {
-        get: read('The campaign\'s escalator/v1 Plan', 'Plan', 'The plan being carried out.', {
+        get: read("The campaign's escalator/v1 Plan", 'Plan', 'The plan being carried out.', {
           operationId: 'getPlan',
           tags: ['campaigns'],
           parameters: [idParameter],
@@ -225,7 +235,12 @@ function build(): Json {
             'serialised: of two `start`s, one is accepted and the other gets a 409.',
           parameters: [
             idParameter,
-            { name: 'action', in: 'path', required: true, schema: { type: 'string', enum: [...CAMPAIGN_ACTIONS] } },
+            {
+              name: 'action',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', enum: [...CAMPAIGN_ACTIONS] },
+            },
           ],
           requestBody: {
             required: false,
@@ -309,7 +324,8 @@ function build(): Json {
               content: {
                 'text/event-stream': {
                   schema: { type: 'string' },
-                  example: 'id: 3\nevent: campaign\ndata: {"seq":3,"type":"campaign","from":"created","to":"prechecking"}\n\n',
+                  example:
+                    'id: 3\nevent: campaign\ndata: {"seq":3,"type":"campaign","from":"created","to":"prechecking"}\n\n',
                 },
               },
             },
@@ -324,7 +340,7 @@ function build(): Json {
           summary: 'Passive monitoring: an event from the VIM, a node agent or a VNF manager',
           description:
             'An alarm, a node going down or up (journaled; a critical alarm or a node down pauses a running ' +
-            'campaign at its next safe point), or a VNF manager\'s answer to a maintenance notice.',
+            "campaign at its next safe point), or a VNF manager's answer to a maintenance notice.",
           parameters: [idParameter],
           requestBody: { required: true, content: { 'application/json': { schema: ref('Notification') } } },
           responses: {
@@ -348,7 +364,8 @@ function build(): Json {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: 'A token from the service\'s tokens file (or the admin token `escalator serve` prints).',
+          description:
+            "A token from the service's tokens file (or the admin token `escalator serve` prints).",
         },
       },
       responses: Object.fromEntries(

@@ -13,7 +13,13 @@ export {
   type SimulatedCloudOptions,
   type SimulatorDurations,
 } from './cloud.js';
-export { type Fault, FaultScenarioSchema, FaultSchema, parseFaultFlag, parseFaultScenario } from './faults.js';
+export {
+  type Fault,
+  FaultScenarioSchema,
+  FaultSchema,
+  parseFaultFlag,
+  parseFaultScenario,
+} from './faults.js';
 export { renderHtmlReport } from './html-report.js';
 export {
   LOCAL_OPERATOR,
