@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { textTable } from '../src/planner/render.js';
 
-function run(script: string, ...args: string[]): Record<string, number> {
+function run(script: string, ...args: string[]): Record<string, number> & { state?: string } {
   const out = execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
 }
@@ -61,6 +61,39 @@ console.log(
       r.movedTwice ?? 0,
       r.firstWavesMoves ?? 0,
       r.violations ?? 0,
+    ]),
+  ),
+);
+
+console.log(
+  '\nSimulating whole campaigns on the built-in simulated cloud (plan, prechecks, backup, execute, verify)\n',
+);
+const sims = [100, 1_000].map((n) => run('bench/simulate-one.ts', String(n)));
+console.log(
+  textTable(
+    [
+      'computes',
+      'nodes',
+      'instances',
+      'steps',
+      'outcome',
+      'wall s',
+      'peak MiB',
+      'simulated h',
+      'VNF outage s',
+      'lost quorums',
+    ],
+    sims.map((r) => [
+      r.computes ?? 0,
+      r.nodes ?? 0,
+      r.instances ?? 0,
+      r.steps ?? 0,
+      r.state ?? '?',
+      fixed(r.wallSeconds, 1),
+      fixed(r.peakRssMiB),
+      fixed(r.simulatedHours, 1),
+      r.vnfOutageSeconds ?? 0,
+      r.lostQuorums ?? 0,
     ]),
   ),
 );
