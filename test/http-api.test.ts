@@ -3,8 +3,9 @@
  * authentication and authorization, malformed requests, concurrent actions, event streams that resume
  * without gap or duplicate, whole simulated campaigns driven only over HTTP, and a graceful restart.
  */
-import { request } from 'node:http';
+
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,9 +33,9 @@ import {
   openEvents,
   readRecords,
   restsIn,
+  startApi,
   type TestApi,
   TOKENS,
-  startApi,
   wholeJournal,
 } from './support/http-api.js';
 
@@ -149,7 +150,10 @@ describe('REST API', () => {
       expect((await create(api, 'minimal', 'auth-1')).status).toBe(201);
       expect((await call(api.base, 'GET', '/v1/campaigns/auth-1', { as: 'viewer' })).status).toBe(200);
       expectProblem(
-        await call(api.base, 'POST', '/v1/campaigns', { as: 'viewer', body: { id: 'auth-2', ...example('minimal') } }),
+        await call(api.base, 'POST', '/v1/campaigns', {
+          as: 'viewer',
+          body: { id: 'auth-2', ...example('minimal') },
+        }),
         403,
         'ESC_FORBIDDEN',
       );
@@ -171,10 +175,17 @@ describe('REST API', () => {
       );
       const journal = await wholeJournal(api.base, 'auth-1');
       expect(journal).toContainEqual(
-        expect.objectContaining({ type: 'audit', action: 'commit', allowed: false, principal: expect.objectContaining({ id: 'operator-1' }) }),
+        expect.objectContaining({
+          type: 'audit',
+          action: 'commit',
+          allowed: false,
+          principal: expect.objectContaining({ id: 'operator-1' }),
+        }),
       );
       // The campaign did not move.
-      expect((await call(api.base, 'GET', '/v1/campaigns/auth-1', { as: 'viewer' })).body.state).toBe('created');
+      expect((await call(api.base, 'GET', '/v1/campaigns/auth-1', { as: 'viewer' })).body.state).toBe(
+        'created',
+      );
     });
 
     it('never returns a token or a credential', async () => {
@@ -214,14 +225,17 @@ describe('REST API', () => {
       });
       expect(expectProblem(res, 400, 'ESC_INVALID_REQUEST').detail).toMatch(/not valid JSON/);
       expectProblem(
-        await call(api.base, 'POST', '/v1/campaigns', { as: 'operator', headers: { 'content-type': 'application/json' } }),
+        await call(api.base, 'POST', '/v1/campaigns', {
+          as: 'operator',
+          headers: { 'content-type': 'application/json' },
+        }),
         400,
         'ESC_INVALID_REQUEST',
       );
     });
 
     it('lists every schema problem of the documents with its path', async () => {
-      const { inventory, campaign } = example('minimal') as { inventory: any; campaign: any };
+      const { inventory, campaign } = example('minimal');
       inventory.nodes[0].roles = ['compute', 'router'];
       inventory.nodes[1].capacity.vcpus = -4;
       inventory.nodes[2].colour = 'blue';
@@ -241,12 +255,17 @@ describe('REST API', () => {
           'extra',
         ]),
       );
-      expect(problem.errors?.find((e) => e.path === 'inventory.nodes[2].colour')?.message).toMatch(/unknown field/);
+      expect(problem.errors?.find((e) => e.path === 'inventory.nodes[2].colour')?.message).toMatch(
+        /unknown field/,
+      );
       // References are checked too, once the shapes are right.
-      const { inventory: inv2, campaign: camp2 } = example('minimal') as { inventory: any; campaign: any };
+      const { inventory: inv2, campaign: camp2 } = example('minimal');
       inv2.instances[0].host = 'cmp-404';
       const refs = expectProblem(
-        await call(api.base, 'POST', '/v1/campaigns', { as: 'operator', body: { id: 'bad-2', inventory: inv2, campaign: camp2 } }),
+        await call(api.base, 'POST', '/v1/campaigns', {
+          as: 'operator',
+          body: { id: 'bad-2', inventory: inv2, campaign: camp2 },
+        }),
         400,
         'ESC_INVALID_DOCUMENT',
       );
@@ -257,7 +276,11 @@ describe('REST API', () => {
     it('answers 415 to a body that is not JSON by its type, and 413 to one too large', async () => {
       const body = JSON.stringify({ id: 'typed', ...example('minimal') });
       expectProblem(
-        await call(api.base, 'POST', '/v1/campaigns', { as: 'operator', raw: body, headers: { 'content-type': 'text/plain' } }),
+        await call(api.base, 'POST', '/v1/campaigns', {
+          as: 'operator',
+          raw: body,
+          headers: { 'content-type': 'text/plain' },
+        }),
         415,
         'ESC_UNSUPPORTED_MEDIA_TYPE',
       );
@@ -272,7 +295,11 @@ describe('REST API', () => {
       );
       const huge = JSON.stringify({ id: 'huge', ...example('minimal'), padding: 'x'.repeat(1024 * 1024) });
       expectProblem(
-        await call(api.base, 'POST', '/v1/campaigns', { as: 'operator', raw: huge, headers: { 'content-type': 'application/json' } }),
+        await call(api.base, 'POST', '/v1/campaigns', {
+          as: 'operator',
+          raw: huge,
+          headers: { 'content-type': 'application/json' },
+        }),
         413,
         'ESC_BODY_TOO_LARGE',
       );
@@ -306,26 +333,38 @@ describe('REST API', () => {
       // The plan as made is accepted as given.
       const good = (await call(api.base, 'GET', '/v1/campaigns/plan-src/plan', { as: 'viewer' })).body;
       expect(
-        (await call(api.base, 'POST', '/v1/campaigns', { as: 'operator', body: { id: 'plan-given', ...example('minimal'), plan: good } }))
-          .status,
+        (
+          await call(api.base, 'POST', '/v1/campaigns', {
+            as: 'operator',
+            body: { id: 'plan-given', ...example('minimal'), plan: good },
+          })
+        ).status,
       ).toBe(201);
     });
 
     it('checks query parameters and action bodies', async () => {
       expect((await create(api, 'minimal', 'query-1')).status).toBe(201);
       const bad = expectProblem(
-        await call(api.base, 'GET', '/v1/campaigns/query-1/journal?after=-1&limit=5000&x=1', { as: 'viewer' }),
+        await call(api.base, 'GET', '/v1/campaigns/query-1/journal?after=-1&limit=5000&x=1', {
+          as: 'viewer',
+        }),
         400,
         'ESC_INVALID_REQUEST',
       );
       expect(bad.errors?.map((e) => e.path).sort()).toEqual(['after', 'limit', 'x']);
       expectProblem(
-        await call(api.base, 'GET', '/v1/campaigns/query-1/events', { as: 'viewer', headers: { 'last-event-id': 'abc' } }),
+        await call(api.base, 'GET', '/v1/campaigns/query-1/events', {
+          as: 'viewer',
+          headers: { 'last-event-id': 'abc' },
+        }),
         400,
         'ESC_INVALID_REQUEST',
       );
       expectProblem(
-        await call(api.base, 'POST', '/v1/campaigns/query-1/actions/pause', { as: 'operator', body: { why: 'x' } }),
+        await call(api.base, 'POST', '/v1/campaigns/query-1/actions/pause', {
+          as: 'operator',
+          body: { why: 'x' },
+        }),
         400,
         'ESC_INVALID_REQUEST',
       );
@@ -338,7 +377,10 @@ describe('REST API', () => {
         const path = route.path.replace('{id}', 'no-such-campaign').replace('{action}', 'start');
         const options =
           route.operationId === 'postNotification'
-            ? { as: 'admin' as const, body: { type: 'alarm', severity: 'warning', object: 'x', message: 'y' } }
+            ? {
+                as: 'admin' as const,
+                body: { type: 'alarm', severity: 'warning', object: 'x', message: 'y' },
+              }
             : { as: 'admin' as const };
         expectProblem(await call(api.base, route.method, path, options), 404, 'ESC_NOT_FOUND');
       }
@@ -356,7 +398,9 @@ describe('REST API', () => {
       const wrong = await call(api.base, 'DELETE', '/v1/campaigns/route-1', { as: 'admin' });
       expectProblem(wrong, 405, 'ESC_METHOD_NOT_ALLOWED');
       expect(wrong.headers.get('allow')).toBe('GET');
-      expect((await call(api.base, 'PUT', '/v1/campaigns', { as: 'admin' })).headers.get('allow')).toBe('POST, GET');
+      expect((await call(api.base, 'PUT', '/v1/campaigns', { as: 'admin' })).headers.get('allow')).toBe(
+        'POST, GET',
+      );
     });
   });
 
@@ -370,17 +414,33 @@ describe('REST API', () => {
       expectProblem(await create(api, 'minimal', 'life-1'), 409, 'ESC_CONFLICT');
       const list = valid(CampaignListSchema, await call(api.base, 'GET', '/v1/campaigns', { as: 'viewer' }));
       expect(list.campaigns.map((c) => c.id)).toContain('life-1');
-      const status = valid(CampaignStatusSchema, await call(api.base, 'GET', '/v1/campaigns/life-1', { as: 'viewer' }));
+      const status = valid(
+        CampaignStatusSchema,
+        await call(api.base, 'GET', '/v1/campaigns/life-1', { as: 'viewer' }),
+      );
       expect(status.nodes.map((n) => n.node)).toContain('cmp-1');
       expect(status.progress.percent).toBe(0);
-      const plan = valid(PlanSchema, await call(api.base, 'GET', '/v1/campaigns/life-1/plan', { as: 'viewer' }));
+      const plan = valid(
+        PlanSchema,
+        await call(api.base, 'GET', '/v1/campaigns/life-1/plan', { as: 'viewer' }),
+      );
       expect(plan).toMatchObject({ apiVersion: 'escalator/v1', kind: 'Plan' });
       // The campaign id defaults to the campaign's name.
-      const named = await call(api.base, 'POST', '/v1/campaigns', { as: 'operator', body: example('minimal') });
+      const named = await call(api.base, 'POST', '/v1/campaigns', {
+        as: 'operator',
+        body: example('minimal'),
+      });
       expect(named.body.id).toBe('computes-to-antelope');
-      const journal = valid(JournalPageSchema, await call(api.base, 'GET', '/v1/campaigns/life-1/journal', { as: 'viewer' }));
+      const journal = valid(
+        JournalPageSchema,
+        await call(api.base, 'GET', '/v1/campaigns/life-1/journal', { as: 'viewer' }),
+      );
       expect(journal.records.map((r) => r.type)).toEqual(['created', 'audit']);
-      expect(journal.records[1]).toMatchObject({ action: 'create', allowed: true, principal: { id: 'operator-1' } });
+      expect(journal.records[1]).toMatchObject({
+        action: 'create',
+        allowed: true,
+        principal: { id: 'operator-1' },
+      });
     });
 
     it('of two concurrent starts, accepts exactly one and answers 409 to the other', async () => {
@@ -400,76 +460,77 @@ describe('REST API', () => {
     });
 
     it('walks a campaign through its actions: gate, approve, pause, resume, commit, and refuses illegal ones', async () => {
-      expect((await create(api, 'multi-site', 'walk-1')).status).toBe(201);
-      expectProblem(
-        await call(api.base, 'POST', '/v1/campaigns/walk-1/actions/approve', { as: 'operator' }),
-        409,
-        'ESC_ILLEGAL_TRANSITION',
-      );
-      expect((await call(api.base, 'POST', '/v1/campaigns/walk-1/actions/start', { as: 'operator' })).status).toBe(202);
-      // approveAfterWaves: [0] stops the campaign after its first wave.
-      const toGate = await followUntil(api, 'walk-1', 'paused');
-      expect(JSON.parse(toGate.at(-1)?.data ?? '{}').reason).toMatch(/approval needed after wave 0/);
-      const approved = await call(api.base, 'POST', '/v1/campaigns/walk-1/actions/approve', { as: 'operator' });
-      expect(approved.status).toBe(202);
-      expect(approved.body.state).toBe('executing');
-      // Pause while it runs: it rests in paused with the reason given, then resume finishes it.
-      const paused = await call(api.base, 'POST', '/v1/campaigns/walk-1/actions/pause', {
-        as: 'operator',
-        body: { reason: 'change freeze' },
-      });
-      expect(paused.status).toBe(202);
-      const stream = await openEvents(api.base, 'walk-1', { lastEventId: String(approved.body.seq) });
-      const records = await readRecords(stream, restsIn('paused', 'completed'));
-      await stream.close();
-      const rest = JSON.parse(records.at(-1)?.data ?? '{}');
-      if (rest.to === 'paused') {
-        expect(rest.reason).toContain('change freeze');
-        expectProblem(
-          await call(api.base, 'POST', '/v1/campaigns/walk-1/actions/commit', { as: 'admin' }),
-          409,
-          'ESC_ILLEGAL_TRANSITION',
-        );
-        expect((await call(api.base, 'POST', '/v1/campaigns/walk-1/actions/resume', { as: 'operator' })).status).toBe(
-          202,
-        );
+      // After the gate, 14 waves are left: the pause sent right after the approval lands while they run.
+      const paced = api;
+      {
+        expect((await create(paced, 'multi-site', 'walk-1')).status).toBe(201);
+        const act = (action: string, as: 'operator' | 'admin' = 'operator', body?: unknown) =>
+          call(paced.base, 'POST', `/v1/campaigns/walk-1/actions/${action}`, { as, body });
+        expectProblem(await act('approve'), 409, 'ESC_ILLEGAL_TRANSITION');
+        expect((await act('start')).status).toBe(202);
+        // approveAfterWaves: [0] stops the campaign after its first wave.
+        const toGate = await followUntil(paced, 'walk-1', 'paused');
+        expect(JSON.parse(toGate.at(-1)?.data ?? '{}').reason).toMatch(/approval needed after wave 0/);
+        const approved = await act('approve');
+        expect(valid(ActionResultSchema, approved)).toMatchObject({ state: 'executing', running: true });
+        // Pause while it runs: running steps finish, then it rests in paused with the reason given.
+        const paused = await act('pause', 'operator', { reason: 'change freeze' });
+        expect(paused.status).toBe(202);
+        expect(paused.body.running).toBe(true);
+        const stream = await openEvents(paced.base, 'walk-1', { lastEventId: String(approved.body.seq) });
+        const records = await readRecords(stream, restsIn('paused', 'completed'));
+        await stream.close();
+        const rest = JSON.parse(records.at(-1)?.data ?? '{}');
+        expect(rest).toMatchObject({ to: 'paused', reason: expect.stringContaining('change freeze') });
+        // Steps that were running when the pause was asked for finished and were journaled.
+        const steps = new Map<string, string>();
+        for (const r of (await wholeJournal(paced.base, 'walk-1')) as {
+          type: string;
+          step: string;
+          to: string;
+        }[])
+          if (r.type === 'step') steps.set(r.step, r.to);
+        expect([...steps.values()]).not.toContain('running');
+        expectProblem(await act('pause'), 409, 'ESC_ILLEGAL_TRANSITION');
+        expectProblem(await act('commit', 'admin'), 409, 'ESC_ILLEGAL_TRANSITION');
+        expect((await act('resume')).status).toBe(202);
+        await followUntil(paced, 'walk-1', 'completed');
+        expectProblem(await act('resume'), 409, 'ESC_ILLEGAL_TRANSITION');
+        expectProblem(await act('start'), 409, 'ESC_ILLEGAL_TRANSITION');
+        const committed = await act('commit', 'admin');
+        expect(valid(ActionResultSchema, committed)).toMatchObject({ state: 'committed', running: false });
+        expectProblem(await act('rollback', 'admin'), 409, 'ESC_ILLEGAL_TRANSITION');
+        const alarms = await call(paced.base, 'GET', '/v1/campaigns/walk-1/alarms', { as: 'viewer' });
+        expect(valid(AlarmListSchema, alarms).alarms).toBeInstanceOf(Array);
       }
-      await followUntil(api, 'walk-1', 'completed');
-      expectProblem(
-        await call(api.base, 'POST', '/v1/campaigns/walk-1/actions/resume', { as: 'operator' }),
-        409,
-        'ESC_ILLEGAL_TRANSITION',
-      );
-      const committed = await call(api.base, 'POST', '/v1/campaigns/walk-1/actions/commit', { as: 'admin' });
-      expect(valid(ActionResultSchema, committed)).toMatchObject({ state: 'committed', running: false });
-      expectProblem(
-        await call(api.base, 'POST', '/v1/campaigns/walk-1/actions/rollback', { as: 'admin' }),
-        409,
-        'ESC_ILLEGAL_TRANSITION',
-      );
-      expect(valid(AlarmListSchema, await call(api.base, 'GET', '/v1/campaigns/walk-1/alarms', { as: 'viewer' })))
-        .toBeDefined();
     });
 
     it('rolls back a completed campaign, aborts a running one', async () => {
       expect((await create(api, 'minimal', 'undo-1')).status).toBe(201);
-      expect((await call(api.base, 'POST', '/v1/campaigns/undo-1/actions/start', { as: 'operator' })).status).toBe(202);
+      expect(
+        (await call(api.base, 'POST', '/v1/campaigns/undo-1/actions/start', { as: 'operator' })).status,
+      ).toBe(202);
       await followUntil(api, 'undo-1', 'completed');
       const rollback = await call(api.base, 'POST', '/v1/campaigns/undo-1/actions/rollback', { as: 'admin' });
       expect(rollback.status).toBe(202);
-      expect(rollback.body.state).toBe('rolling-back');
-      await followUntil(api, 'undo-1', 'rolled-back');
-      const status = valid(CampaignStatusSchema, await call(api.base, 'GET', '/v1/campaigns/undo-1', { as: 'viewer' }));
-      expect(status.nodes.filter((n) => n.wave !== undefined).every((n) => n.state === 'rolled-back')).toBe(true);
+      expect(rollback.body).toMatchObject({ state: 'rolling-back', running: true });
+      // Undone step by step, or (when an undo is impossible) restored from the backups.
+      const end = await followUntil(api, 'undo-1', 'rolled-back', 'restored', 'failed');
+      expect(['rolled-back', 'restored']).toContain(JSON.parse(end.at(-1)?.data ?? '{}').to);
 
       expect((await create(api, 'ha', 'abort-1')).status).toBe(201);
-      expect((await call(api.base, 'POST', '/v1/campaigns/abort-1/actions/start', { as: 'operator' })).status).toBe(202);
+      expect(
+        (await call(api.base, 'POST', '/v1/campaigns/abort-1/actions/start', { as: 'operator' })).status,
+      ).toBe(202);
+      const stream = await openEvents(api.base, 'abort-1');
+      await readRecords(stream, (r) => r.type === 'wave');
+      await stream.close();
       const aborted = await call(api.base, 'POST', '/v1/campaigns/abort-1/actions/abort', {
         as: 'admin',
         body: { reason: 'wrong cloud' },
       });
       expect(aborted.status).toBe(202);
-      expect(aborted.body.state).toBe('failed');
+      expect(aborted.body).toMatchObject({ state: 'failed', running: false });
       expect(aborted.body.reason).toContain('wrong cloud');
     });
   });
@@ -477,7 +538,9 @@ describe('REST API', () => {
   describe('events', () => {
     it('sends one event per journal record, and a reconnecting client gets exactly what it missed', async () => {
       expect((await create(api, 'ha', 'sse-1')).status).toBe(201);
-      expect((await call(api.base, 'POST', '/v1/campaigns/sse-1/actions/start', { as: 'operator' })).status).toBe(202);
+      expect(
+        (await call(api.base, 'POST', '/v1/campaigns/sse-1/actions/start', { as: 'operator' })).status,
+      ).toBe(202);
       const first = await openEvents(api.base, 'sse-1');
       expect(first.status).toBe(200);
       expect(first.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -497,7 +560,11 @@ describe('REST API', () => {
       // ?lastEventId= does the same for clients that cannot set headers; heartbeats follow the replay.
       const tail = await openEvents(api.base, 'sse-1', { query: `?lastEventId=${journal.length - 3}` });
       const events = [];
-      for (let e = await tail.next(); e && !(e.event === 'comment' && e.data.includes('heartbeat')); e = await tail.next())
+      for (
+        let e = await tail.next();
+        e && !(e.event === 'comment' && e.data.includes('heartbeat'));
+        e = await tail.next()
+      )
         events.push(e);
       await tail.close();
       expect(events.filter((e) => e.id !== undefined).map((e) => Number(e.id))).toEqual(
@@ -509,12 +576,17 @@ describe('REST API', () => {
       const created = await create(api, 'ha', 'ha-http');
       expect(created.status).toBe(201);
       const stream = await openEvents(api.base, 'ha-http', { as: 'operator' });
-      expect((await call(api.base, 'POST', '/v1/campaigns/ha-http/actions/start', { as: 'operator' })).status).toBe(202);
+      expect(
+        (await call(api.base, 'POST', '/v1/campaigns/ha-http/actions/start', { as: 'operator' })).status,
+      ).toBe(202);
       const records = await readRecords(stream, restsIn('completed', 'failed', 'paused'));
       await stream.close();
       expect(JSON.parse(records.at(-1)?.data ?? '{}').to).toBe('completed');
       expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
-      const status = valid(CampaignStatusSchema, await call(api.base, 'GET', '/v1/campaigns/ha-http', { as: 'viewer' }));
+      const status = valid(
+        CampaignStatusSchema,
+        await call(api.base, 'GET', '/v1/campaigns/ha-http', { as: 'viewer' }),
+      );
       expect(status.state).toBe('completed');
       expect(status.progress.percent).toBe(100);
       expect(status.nodes).toHaveLength(35);
@@ -550,13 +622,25 @@ describe('REST API', () => {
       expect(page.records).toContainEqual(
         expect.objectContaining({
           type: 'alarm',
-          alarm: expect.objectContaining({ code: 'external-alarm', object: 'cmp-2', message: 'fan speed high' }),
+          alarm: expect.objectContaining({
+            code: 'external-alarm',
+            object: 'cmp-2',
+            message: 'fan speed high',
+          }),
         }),
       );
       expect(page.records).toContainEqual(
-        expect.objectContaining({ type: 'audit', action: 'notify', allowed: true, principal: expect.objectContaining({ id: 'operator-1' }) }),
+        expect.objectContaining({
+          type: 'audit',
+          action: 'notify',
+          allowed: true,
+          principal: expect.objectContaining({ id: 'operator-1' }),
+        }),
       );
-      const alarms = valid(AlarmListSchema, await call(api.base, 'GET', '/v1/campaigns/notify-1/alarms', { as: 'viewer' }));
+      const alarms = valid(
+        AlarmListSchema,
+        await call(api.base, 'GET', '/v1/campaigns/notify-1/alarms', { as: 'viewer' }),
+      );
       expect(alarms.alarms.map((a) => a.code)).toEqual(['external-alarm', 'node-up']);
       const invalid = expectProblem(
         await call(api.base, 'POST', '/v1/campaigns/notify-1/notifications', {
@@ -614,9 +698,9 @@ describe('service restart', () => {
     };
     const first = await startApi({ ...options, store: createFileStore({ directory }) });
     expect((await create(first, 'minimal', 'restart-1')).status).toBe(201);
-    expect((await call(first.base, 'POST', '/v1/campaigns/restart-1/actions/start', { as: 'operator' })).status).toBe(
-      202,
-    );
+    expect(
+      (await call(first.base, 'POST', '/v1/campaigns/restart-1/actions/start', { as: 'operator' })).status,
+    ).toBe(202);
     const stream = await openEvents(first.base, 'restart-1');
     await readRecords(stream, (r) => r.type === 'step' && JSON.parse(r.data).to === 'succeeded');
     const closing = first.close();
@@ -631,13 +715,20 @@ describe('service restart', () => {
 
     const second = await startApi({ ...options, store: createFileStore({ directory }), start: lastAt + 1 });
     try {
-      const status = valid(CampaignStatusSchema, await call(second.base, 'GET', '/v1/campaigns/restart-1', { as: 'viewer' }));
-      expect(status).toMatchObject({ state: 'paused', running: false });
-      expect((await call(second.base, 'POST', '/v1/campaigns/restart-1/actions/resume', { as: 'operator' })).status).toBe(
-        202,
+      const status = valid(
+        CampaignStatusSchema,
+        await call(second.base, 'GET', '/v1/campaigns/restart-1', { as: 'viewer' }),
       );
+      expect(status).toMatchObject({ state: 'paused', running: false });
+      expect(
+        (await call(second.base, 'POST', '/v1/campaigns/restart-1/actions/resume', { as: 'operator' }))
+          .status,
+      ).toBe(202);
       await followUntil(second, 'restart-1', 'completed');
-      const done = valid(CampaignStatusSchema, await call(second.base, 'GET', '/v1/campaigns/restart-1', { as: 'viewer' }));
+      const done = valid(
+        CampaignStatusSchema,
+        await call(second.base, 'GET', '/v1/campaigns/restart-1', { as: 'viewer' }),
+      );
       expect(done.nodes.filter((n) => n.wave !== undefined).every((n) => n.state === 'upgraded')).toBe(true);
       // Nothing was journaled twice: the records read back and replay.
       const all = await wholeJournal(second.base, 'restart-1');

@@ -4,6 +4,7 @@
  * instance once, sequential sites — and the errors of clouds that no plan can upgrade.
  */
 import { describe, expect, it } from 'vitest';
+import { resolveCatalog } from '../src/catalog/catalog.js';
 import { verifyPlan } from '../src/checker/verify-plan.js';
 import { EscalatorError, InfeasiblePlanError } from '../src/errors.js';
 import { loadCampaign, loadInventory } from '../src/loader/load.js';
@@ -11,6 +12,10 @@ import { type Campaign, type CampaignInput, CampaignSchema } from '../src/model/
 import { type Inventory, type InventoryInput, InventorySchema } from '../src/model/inventory.js';
 import type { Plan } from '../src/model/plan.js';
 import { createPlan } from '../src/planner/create-plan.js';
+import { EXACT_MAX_INSTANCES, EXACT_MAX_NODES, planExactly, searchExactly } from '../src/planner/exact.js';
+import { buildPrecedence } from '../src/planner/precedence.js';
+import { buildWaves } from '../src/planner/waves.js';
+import { buildWorld } from '../src/planner/world.js';
 
 type NodeInput = InventoryInput['nodes'][number];
 type InstanceInput = NonNullable<InventoryInput['instances']>[number];
@@ -449,6 +454,110 @@ describe('lowerBoundWaves', () => {
     const plan = validPlan(inv, campaign({ maxParallel: 5, canary: 1, siteOrder: 'sequential' }));
     expect(plan.waves.map((w) => w.nodes.length)).toEqual([1, 2]);
     expect(plan.totals?.lowerBoundWaves).toBe(2);
+  });
+});
+
+describe('when the greedy finds no plan: the exact search on small clouds', () => {
+  /**
+   * The smallest cloud where the greedy wave builder gives up though a plan exists: it takes the
+   * empty cmp-3 first, then cmp-1 (whose live vm-4 fills cmp-3's room), and the affinity pair on
+   * cmp-2 has nowhere to go. A plan: cmp-1 (both stay), cmp-2 (pair → cmp-3), cmp-3 (pair → cmp-2).
+   */
+  const two = { vcpus: 2, memoryMiB: 2048, diskGiB: 20 };
+  const cornered = () =>
+    inventory(
+      [
+        compute('cmp-1', { capacity: two }),
+        compute('cmp-2', { capacity: two }),
+        compute('cmp-3', { capacity: two }),
+      ],
+      {
+        instances: [
+          vm('vm-1', 'cmp-1', { migration: 'none' }),
+          vm('vm-2', 'cmp-2', { serverGroup: 'pair' }),
+          vm('vm-3', 'cmp-2', { serverGroup: 'pair' }),
+          vm('vm-4', 'cmp-1'),
+        ],
+        serverGroups: [{ name: 'pair', policy: 'affinity', maxImpacted: 1 }],
+      },
+    );
+  const greedyError = (inv: Inventory, camp: Campaign) => {
+    const world = buildWorld(inv, camp, resolveCatalog(camp.components));
+    return infeasible(() => buildWaves(world, buildPrecedence(world)));
+  };
+
+  it('the greedy alone finds none; createPlan finds a valid plan with the fewest waves', () => {
+    const inv = cornered();
+    const camp = campaign();
+    greedyError(inv, camp);
+    const plan = validPlan(inv, camp);
+    expect(plan.waves.map((w) => w.nodes)).toEqual([['cmp-1'], ['cmp-2'], ['cmp-3']]);
+    expect(plan.totals?.waves).toBe(plan.totals?.lowerBoundWaves);
+    expect(plan.waves[0]?.canary).toBe(true);
+    // The steps come from the same code as the greedy's: every migration has its step.
+    for (const wave of plan.waves)
+      expect(wave.steps.filter((s) => s.kind === 'migrate').length).toBe(wave.migrations.length);
+    expect(plan.totals?.migrations).toBe(4);
+    expect(plan.totals?.movedTwice).toBe(2);
+  });
+
+  it('re-planning numbers the exact plan after the finished waves and knows the canary ran', () => {
+    const plan = createPlan(cornered(), campaign({ canary: 1 }), { firstWave: 2, canaryDone: true });
+    expect(plan.waves.map((w) => w.index)).toEqual([2, 3, 4]);
+    expect(plan.waves.some((w) => w.canary)).toBe(false);
+  });
+
+  it('a small cloud with no plan still gets the greedy’s error, unchanged', () => {
+    const inv = cornered();
+    // Without cmp-3 there is no room for the pair: no plan exists.
+    const small = inventory(
+      inv.nodes.filter((n) => n.name !== 'cmp-3'),
+      {
+        instances: inv.instances,
+        serverGroups: [{ name: 'pair', policy: 'affinity', maxImpacted: 1 }],
+      },
+    );
+    const expected = greedyError(small, campaign());
+    const error = infeasible(() => createPlan(small, campaign()));
+    expect(error.message).toBe(expected.message);
+    expect(error.message).toMatch(/^no plan possible: /);
+    expect(error.detail).toEqual(expected.detail);
+  });
+
+  it('when the search runs out of budget, the greedy’s error says so instead of "no plan possible"', () => {
+    const inv = cornered();
+    const camp = campaign();
+    const greedy = greedyError(inv, camp);
+    const error = infeasible(() =>
+      planExactly(
+        inv,
+        camp,
+        resolveCatalog(camp.components),
+        { firstWave: 0, canaryDone: false, budget: 5 },
+        greedy,
+      ),
+    );
+    expect(error.message).toMatch(/^no plan found \(search limit reached\): /);
+    expect(error.message).not.toContain('no plan possible');
+    expect(error.detail).toEqual(greedy.detail);
+  });
+
+  it('larger problems are left to the greedy', () => {
+    const nodes = Array.from({ length: EXACT_MAX_NODES + 1 }, (_, i) => compute(`cmp-${i + 1}`));
+    const camp = campaign();
+    const many = inventory(nodes);
+    expect(
+      searchExactly(many, camp, resolveCatalog(camp.components), { firstWave: 0, canaryDone: false }).kind,
+    ).toBe('too-large');
+    const crowded = inventory(
+      [compute('cmp-1', { capacity: { vcpus: 64, memoryMiB: 65536, diskGiB: 1000 } })],
+      {
+        instances: Array.from({ length: EXACT_MAX_INSTANCES + 1 }, (_, i) => vm(`vm-${i + 1}`, 'cmp-1')),
+      },
+    );
+    expect(
+      searchExactly(crowded, camp, resolveCatalog(camp.components), { firstWave: 0, canaryDone: false }).kind,
+    ).toBe('too-large');
   });
 });
 

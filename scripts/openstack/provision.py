@@ -10,8 +10,10 @@ never with the `python3` on PATH. All settings come from the environment that up
   provision.py check      quick readiness check of a running cloud (fast path of up.sh)
 """
 
+import datetime
 import json
 import os
+import re
 import sys
 import time
 
@@ -149,6 +151,10 @@ def cmd_keystone():
 
 # ----------------------------------------------------------------------------- finish
 
+class Terminal(Exception):
+    """A state that waiting will not change (e.g. a server in ERROR)."""
+
+
 def wait_for(what, fn, timeout=180, interval=0.5):
     t0 = time.time()
     last = None
@@ -170,9 +176,24 @@ def compute_services(s):
                         "X-OpenStack-Nova-API-Version": "2.53"})["services"]
 
 
-def computes_up(s):
+def heard_since(svc, since):
+    """True if the service's heartbeat is newer than `since` (epoch seconds, 0: any)."""
+    if not since:
+        return True
+    ts = svc.get("updated_at")
+    if not ts:
+        return False
+    t = datetime.datetime.fromisoformat(ts).replace(tzinfo=datetime.timezone.utc).timestamp()
+    return t >= since - 1
+
+
+def computes_up(s, since=0):
+    """Every cmp-i `up`; with `since`, also heard from after that time. A compute restarted less
+    than service_down_time (60 s) after it stopped still shows `up` on its old heartbeat while
+    the new process is starting, and the scheduler then finds no host: wait for a new one."""
     svcs = {x["host"]: x for x in compute_services(s)}
-    return all(h in svcs and svcs[h]["state"] == "up" for h in HOSTS) and svcs
+    return all(h in svcs and svcs[h]["state"] == "up" and heard_since(svcs[h], since)
+               for h in HOSTS) and svcs
 
 
 def hypervisors_listed(s):
@@ -207,17 +228,32 @@ def normalise_services(s):
             log(f"re-enabled compute service on {svc['host']} (was {svc['status']})")
 
 
-def purge_stale_servers(s):
-    """The fake driver keeps guests in memory; after its computes restart, servers left in the
-    database have no guest behind them. Delete them so tests start from an empty cloud."""
-    servers = get(s, "/servers/detail", "compute", params={"all_tenants": "1"},
-                  headers=NOVA_MV)["servers"]
+def remove_extra_computes(s):
+    """cmp-k services beyond OPENSTACK_COMPUTE_COUNT (from an earlier, larger run) would show as
+    down compute hosts: delete them (Nova removes their compute nodes and providers too)."""
+    for svc in compute_services(s):
+        h = svc["host"]
+        if re.fullmatch(r"cmp-\d+", h) and h not in HOSTS:
+            r = req(s, "DELETE", f"/os-services/{svc['id']}", "compute", ok=(204, 404, 409),
+                    headers={"OpenStack-API-Version": "compute 2.53",
+                             "X-OpenStack-Nova-API-Version": "2.53"})
+            log(f"removed compute service {h}" if r.status_code != 409 else
+                f"could not remove compute service {h}: {r.text[:200]}")
+
+
+def purge_stale_servers(s, hosts):
+    """The fake driver keeps guests in memory; after a compute restarts, servers left on it in
+    the database have no guest behind them. Delete those (only on the restarted hosts)."""
+    servers = [x for x in get(s, "/servers/detail", "compute", params={"all_tenants": "1"},
+                              headers=NOVA_MV)["servers"]
+               if x.get("OS-EXT-SRV-ATTR:host") in hosts]
     for srv in servers:
         req(s, "DELETE", f"/servers/{srv['id']}", "compute", ok=(204, 404))
     if servers:
-        log(f"deleting {len(servers)} server(s) left from before the computes restarted")
-        wait_for("stale servers gone", lambda: not get(
-            s, "/servers", "compute", params={"all_tenants": "1"})["servers"], timeout=120)
+        ids = {x["id"] for x in servers}
+        log(f"deleting {len(servers)} server(s) left on restarted computes {sorted(hosts)}")
+        wait_for("stale servers gone", lambda: not ids & {x["id"] for x in get(
+            s, "/servers", "compute", params={"all_tenants": "1"})["servers"]}, timeout=120)
 
 
 def ensure_image(s):
@@ -285,10 +321,14 @@ def test_boot(s, image_id, flavor_id):
     def active():
         body = get(s, f"/servers/{srv['id']}", "compute", headers=NOVA_MV)["server"]
         if body["status"] == "ERROR":
-            raise SystemExit(f"test boot went to ERROR: {body.get('fault')}")
+            raise Terminal(f"test boot went to ERROR: {body.get('fault', {}).get('message')}")
         return body if body["status"] == "ACTIVE" else None
 
-    body = wait_for("test boot ACTIVE", active, timeout=90, interval=0.3)
+    try:
+        body = wait_for("test boot ACTIVE", active, timeout=90, interval=0.3)
+    except Terminal as e:
+        req(s, "DELETE", f"/servers/{srv['id']}", "compute", ok=(204, 404))
+        raise SystemExit(f"{e} (logs: {STATE}/log/nova-scheduler.log, nova-conductor.log)")
     host = body["OS-EXT-SRV-ATTR:host"]
     req(s, "DELETE", f"/servers/{srv['id']}", "compute", ok=(204, 404))
     wait_for("test server deleted", lambda: req(
@@ -309,14 +349,17 @@ def cmd_finish():
     wait_for("neutron answers a network list",
              lambda: get(s, "/v2.0/networks", "network") is not None)
     get(s, "/v2.0/ports", "network", params={"device_id": "none"})
-    wait_for(f"{N} nova-compute services up", lambda: computes_up(s), timeout=240)
+    since = float(E.get("COMPUTES_STARTED_AT") or 0)
+    wait_for(f"{N} nova-compute services up", lambda: computes_up(s, since), timeout=240)
     wait_for("hypervisors listed", lambda: hypervisors_listed(s), timeout=120)
     wait_for("placement resource providers with inventory", lambda: providers_present(s),
              timeout=180)
     if full:
         normalise_services(s)
-        if E.get("PURGE_SERVERS") == "1":
-            purge_stale_servers(s)
+        purge_hosts = set(E.get("PURGE_HOSTS", "").split())
+        if purge_hosts:
+            purge_stale_servers(s, purge_hosts)
+        remove_extra_computes(s)
     image_id = ensure_image(s)
     flavor_id = ensure_flavors(s)
     admin_project = s.get_project_id()

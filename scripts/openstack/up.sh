@@ -101,7 +101,7 @@ start_svc() { # start_svc NAME PORT|- COMMAND...   (own session; the pid is the 
   fi
   # In a non-interactive bash a background job is not a process-group leader, so setsid(1)
   # calls setsid() in place and execs: $! is the session id and process group id.
-  setsid "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
+  setsid "$@" >>"$LOG/$name.log" 2>&1 </dev/null 9>&- & # (9: the lock, not for services)
   local pid=$!
   echo "$pid" >"$RUN/$name.pid"
   echo "$name" >>"$RUN/order" # down.sh stops in reverse order
@@ -147,6 +147,14 @@ wait_svc_http() { # wait_svc_http NAME URL
 }
 
 # ---------------------------------------------------------------------------------- secrets
+# One up.sh or down.sh at a time per state dir: a second run waits for the first. The lock file
+# sits beside the state dir, so that `down.sh --purge` can hold it while it removes the dir.
+mkdir -p "$(dirname "$STATE")"
+exec 9>"${STATE%/}.lock"
+if ! flock -n 9; then
+  echo "another up.sh/down.sh is running on $STATE: waiting for it (up to 15 min)"
+  flock -w 900 9 || die "still locked after 15 min"
+fi
 mkdir -p "$STATE" "$RUN" "$LOG" "$STATE/markers" "$STATE/etc" "$STATE/bin"
 chmod 755 "$STATE" # the mysql user must traverse it to its datadir
 chmod 700 "$STATE/etc"
@@ -169,16 +177,36 @@ DB="mysql+pymysql://openstack:$DB_PASS@$BIND:$P_MYSQL"
 TRANSPORT="rabbit://guest:guest@$BIND:$P_RABBIT/" # RabbitMQ's guest works over loopback only
 
 # ------------------------------------------------------------------------------ fast path
+quick_check() { # with curl (a Python interpreter with keystoneauth takes seconds to start)
+  local body tok n c
+  body=$(jq -cn --arg p "$ADMIN_PASS" '{auth: {identity: {methods: ["password"], password: {user:
+    {name: "admin", domain: {name: "Default"}, password: $p}}}, scope: {project: {name: "admin",
+    domain: {name: "Default"}}}}}')
+  tok=$(curl -s -m 20 -D - -o /dev/null -H 'Content-Type: application/json' -d "$body" \
+    "http://$BIND:$P_KEYSTONE/v3/auth/tokens" | awk 'tolower($1) == "x-subject-token:" {print $2}' | tr -d '\r')
+  [[ -n $tok ]] || { echo "  no token from Keystone"; return 1; }
+  n=$(curl -s -m 20 -H "X-Auth-Token: $tok" -H 'OpenStack-API-Version: compute 2.53' \
+    "http://$BIND:$P_NOVA/v2.1/os-services?binary=nova-compute" |
+    jq '[.services[] | select(.state == "up" and (.host | startswith("cmp-")))] | length' 2>/dev/null || echo 0)
+  ((n == NCOMPUTE)) || { echo "  $n of $NCOMPUTE nova-compute services up"; return 1; }
+  for u in "http://$BIND:$P_NEUTRON/v2.0/networks" "http://$BIND:$P_GLANCE/v2/images/$(jq -r .imageId "$STATE/env.json")" \
+    "http://$BIND:$P_PLACEMENT/resource_providers"; do
+    c=$(curl -s -m 20 -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $tok" "$u")
+    [[ $c == 200 ]] || { echo "  $u: HTTP $c"; return 1; }
+  done
+  echo "  running cloud answers: keystone, nova ($n computes up), neutron, glance (image), placement"
+}
 # Everything up already and env.json written: only check that the cloud answers.
 all_names=(mariadb epmd rabbitmq keystone glance placement neutron nova-api nova-conductor nova-scheduler)
 for i in $(seq 1 "$NCOMPUTE"); do all_names+=("nova-compute-cmp-$i"); done
 all_up=1
 for n in "${all_names[@]}"; do svc_running "$n" || { all_up=0; break; }; done
+for n in keystone placement nova-api; do [[ -S $RUN/$n.sock ]] || all_up=0; done
 export OS_BIND=$BIND OS_REGION=$REGION P_KEYSTONE P_GLANCE P_PLACEMENT P_NOVA P_NEUTRON \
   ADMIN_PASS SERVICE_PASS DEMO_PASS STATE NCOMPUTE DRIVER
 if ((all_up)) && [[ -s $STATE/env.json && -s $STATE/markers/driver ]] &&
   [[ $(cat "$STATE/markers/driver") == "$DRIVER/$NCOMPUTE" ]]; then
-  if "$PY" "$HERE/provision.py" check; then
+  if quick_check; then
     phase "already running: checked"
     echo "env: $STATE/env.json"
     exit 0
@@ -445,10 +473,17 @@ sync_chain() { # sync_chain NAME COMMAND...  runs the commands of one chain unle
   "$@" >>"$LOG/sync-$name.log" 2>&1 || { echo "schema sync $name failed:" >&2; tail -n 20 "$LOG/sync-$name.log" >&2; return 1; }
   touch "$STATE/markers/db-$name"
 }
+fernet_key() { head -c 32 /dev/urandom | base64 | tr '+/' '-_'; } # what keystone-manage makes
+keystone_keys() { # keys 0 (staged) and 1 (primary), as fernet_setup/credential_setup would write
+  local d
+  for d in fernet-keys credential-keys; do
+    [[ -s $STATE/keystone/$d/1 ]] && continue
+    (umask 077 && fernet_key >"$STATE/keystone/$d/0" && fernet_key >"$STATE/keystone/$d/1")
+  done
+  chmod 700 "$STATE/keystone/fernet-keys" "$STATE/keystone/credential-keys"
+}
 keystone_sync() {
-  /usr/bin/keystone-manage --config-file "$K" db_sync &&
-    /usr/bin/keystone-manage --config-file "$K" fernet_setup --keystone-user root --keystone-group root &&
-    /usr/bin/keystone-manage --config-file "$K" credential_setup --keystone-user root --keystone-group root &&
+  keystone_keys && /usr/bin/keystone-manage --config-file "$K" db_sync &&
     /usr/bin/keystone-manage --config-file "$K" bootstrap --bootstrap-password "$ADMIN_PASS" \
       --bootstrap-username admin --bootstrap-project-name admin --bootstrap-role-name admin \
       --bootstrap-region-id "$REGION" \
@@ -490,7 +525,12 @@ uwsgi_svc() { # uwsgi_svc NAME PORT WSGI_FILE THREADS [ENV=VALUE...]
   # alive without holding a worker; the worker listens on a unix socket. With --http-socket a
   # reused connection gets reset, and with --http11-socket an idle keep-alive connection holds
   # the only worker thread for 4 s. --die-on-term: SIGTERM stops instead of reloading.
-  rm -f "$RUN/$name.sock"
+  if svc_running "$name" && [[ ! -S $RUN/$name.sock ]]; then
+    echo "$name: running without its worker socket: restarting it"
+    kill -INT -- "-$(svc_pid "$name")" 2>/dev/null || true
+    wait_until 30 "$name to stop" eval '! kill -0 -- "-$(svc_pid "$name")" 2>/dev/null'
+  fi
+  svc_running "$name" || rm -f "$RUN/$name.sock"
   start_svc "$name" "$port" env "$@" /usr/bin/uwsgi --plugins python3,http \
     --socket "$RUN/$name.sock" --http "$BIND:$port" --http-keepalive --http-auto-chunked \
     --wsgi-file "$file" --master --processes 1 --threads "$threads" \
@@ -518,9 +558,35 @@ phase "Placement answers"
 # ------------------------------------------------------------------------------ Nova services
 start_svc nova-conductor - /usr/bin/nova-conductor --config-file "$NC"
 start_svc nova-scheduler - /usr/bin/nova-scheduler --config-file "$NC"
-computes_restarted=0
+mysql_q() { mariadb --socket="$SOCK" -uroot -N -B -e "$1"; }
+report_count() { # heartbeats a compute has written so far (-1: never registered)
+  mysql_q "SELECT COALESCE(MAX(report_count), -1) FROM nova.services WHERE host = '$1' AND \`binary\` = 'nova-compute' AND deleted = 0"
+}
+# Another driver or fewer hosts than last time: stop the computes that no longer fit (their
+# service records are deleted by provision.py finish).
+old_marker=$(cat "$STATE/markers/driver" 2>/dev/null || true)
+if [[ -n $old_marker && $old_marker != "$DRIVER/$NCOMPUTE" ]]; then
+  for f in "$RUN"/nova-compute-cmp-*.pid; do
+    [[ -e $f ]] || continue
+    n=$(basename "$f" .pid)
+    i=${n#nova-compute-cmp-}
+    if [[ ${old_marker%/*} != "$DRIVER" ]] || ((i > NCOMPUTE)); then
+      if svc_running "$n"; then
+        echo "$n: stopping it (was $old_marker, now $DRIVER/$NCOMPUTE)"
+        kill -TERM -- "-$(svc_pid "$n")" 2>/dev/null || true
+        wait_until 30 "$n to stop" eval '! kill -0 -- "-$(svc_pid "$n")" 2>/dev/null'
+      fi
+      rm -f "$f"
+    fi
+  done
+fi
+COMPUTES_STARTED_AT=0
+declare -A RC0=() # report_count before (re)start, for computes started by this run
 for i in $(seq 1 "$NCOMPUTE"); do
-  svc_running "nova-compute-cmp-$i" || computes_restarted=1
+  if ! svc_running "nova-compute-cmp-$i"; then
+    COMPUTES_STARTED_AT=$(date +%s)
+    RC0[cmp-$i]=$(report_count "cmp-$i")
+  fi
   start_svc "nova-compute-cmp-$i" - "$STATE/bin/nova-compute" --config-file "$NC" \
     --config-file "$STATE/etc/nova/cmp-$i.conf"
 done
@@ -537,10 +603,19 @@ wait_svc_http glance "http://$BIND:$P_GLANCE/"
 wait_svc_http neutron "http://$BIND:$P_NEUTRON/"
 phase "Nova API, Glance, Neutron answer"
 
+# A (re)started compute is ready once it has sent a heartbeat of its own: the periodic report
+# starts after its RPC server. (Its old heartbeat keeps it "up" for 60 s after it stopped.)
+computes_ready() {
+  local h now
+  for h in "${!RC0[@]}"; do
+    now=$(report_count "$h")
+    ((now > (${RC0[$h]} < 0 ? 0 : ${RC0[$h]}))) || return 1 # a new service starts at 0
+  done
+  [[ $(mysql_q "SELECT COUNT(*) FROM nova.compute_nodes WHERE deleted=0 AND host LIKE 'cmp-%'") -ge $NCOMPUTE ]]
+}
 # Compute nodes appear in the cell database once each compute has started; map them to the cell.
-mysql_q() { mariadb --socket="$SOCK" -uroot -N -B -e "$1"; }
 t0=$SECONDS
-until [[ $(mysql_q "SELECT COUNT(*) FROM nova.compute_nodes WHERE deleted=0 AND host LIKE 'cmp-%'") -ge $NCOMPUTE ]]; do
+until computes_ready; do
   for i in $(seq 1 "$NCOMPUTE"); do check_alive "nova-compute-cmp-$i"; done
   check_alive nova-conductor nova-scheduler
   ((SECONDS - t0 < 240)) || die "compute nodes did not register in 240s (logs: $LOG/nova-compute-*.log)"
@@ -550,11 +625,12 @@ unmapped=$(mysql_q "SELECT COUNT(*) FROM nova.compute_nodes c WHERE c.deleted=0 
 if ((unmapped > 0)); then
   /usr/bin/nova-manage --config-file "$NC" cell_v2 discover_hosts >>"$LOG/discover-hosts.log" 2>&1
 fi
-phase "compute nodes registered and mapped"
+phase "computes reporting, nodes registered and mapped"
 
-PURGE_SERVERS=0
-((computes_restarted)) && [[ ${OPENSTACK_KEEP_SERVERS:-0} != 1 ]] && PURGE_SERVERS=1
-FULL_BRINGUP=1 PURGE_SERVERS=$PURGE_SERVERS "$PY" "$HERE/provision.py" finish
+PURGE_HOSTS="" # servers recorded on these hosts lost their fake guests: delete them
+[[ ${OPENSTACK_KEEP_SERVERS:-0} == 1 ]] || PURGE_HOSTS="${!RC0[*]}"
+FULL_BRINGUP=1 PURGE_HOSTS=$PURGE_HOSTS COMPUTES_STARTED_AT=$COMPUTES_STARTED_AT \
+  "$PY" "$HERE/provision.py" finish
 phase "ready: computes, image, flavor, quotas, test boot"
 
 # An openrc for the CLI (/usr/bin/openstack), beside env.json.

@@ -79,8 +79,8 @@ for _ in $(seq 1 120); do
 done
 [[ $(host_of "$TAG-1") == "${ON[$N]}" ]] || fail "$TAG-1 did not move to ${ON[$N]}"
 for _ in $(seq 1 60); do # the record may still say running for a moment after the host changed
-  st=$($O server migration list --server "$TAG-1" -f value -c Status -c "Dest Compute" |
-    awk -v d="${ON[$N]}" '$2 == d {print $1; exit}')
+  st=$($O server migration list --server "$TAG-1" -f json |
+    jq -r --arg d "${ON[$N]}" '[.[] | select(."Dest Compute" == $d)][0].Status // empty')
   [[ $st == completed ]] && break
   sleep 0.5
 done

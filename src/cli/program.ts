@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ErrorCode, EscalatorError } from '../errors.js';
 import { registerPlan } from './commands/plan.js';
+import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStates } from './commands/states.js';
 import { registerValidate } from './commands/validate.js';
@@ -22,6 +23,7 @@ export function createProgram(io: Io = processIo()): Command {
   registerPlan(program, io);
   registerSimulate(program, io);
   registerStates(program, io);
+  registerServe(program, io);
   return program;
 }
 

@@ -119,9 +119,13 @@ async function followMigration(ctx: ActionContext, instance: string, target: str
       return;
     }
     if (status.status === 'error')
-      throw permanent(
-        'migration-failed',
+      throw new AdapterError(
         `migration of ${instance} failed${status.message ? `: ${status.message}` : ''}`,
+        {
+          // A refusal the VIM says may pass (a scheduler's stale view) is retried by the step's policy.
+          kind: status.retryable ? 'transient' : 'permanent',
+          reason: 'migration-failed',
+        },
       );
     await ctx.clock.sleep(ctx.pollMs, ctx.signal);
   }

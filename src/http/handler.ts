@@ -19,6 +19,7 @@ import { ErrorCode, EscalatorError } from '../errors.js';
 import { fromZodIssues } from '../loader/zod-issues.js';
 import type { Principal } from '../ports/authorizer.js';
 import type { Logger, LogLevel } from '../ports/logger.js';
+import { requestStarted } from './in-flight.js';
 import { openApiDocument } from './openapi.js';
 import { HttpErrorCode, problem, ServiceError, toProblem } from './problem.js';
 import { ActionRequestSchema, CAMPAIGN_ACTIONS, type CampaignAction, JournalQuerySchema } from './schemas.js';
@@ -92,8 +93,22 @@ const MiB = 1024 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', roles: Object.freeze([]) });
-/** Serialised event frames, computed once per record however many streams send it. */
-const frames = new WeakMap<JournalRecord, string>();
+/**
+ * Serialised event frames of recent records: a record written once is sent to every stream, and
+ * streams that reconnect replay the same recent records. Bounded: the journal itself stays the source.
+ */
+const frames = new Map<JournalRecord, string>();
+const MAX_FRAMES = 2048;
+
+function frameOf(record: JournalRecord): string {
+  let frame = frames.get(record);
+  if (frame === undefined) {
+    frame = `id: ${record.seq}\nevent: ${record.type}\ndata: ${JSON.stringify(record)}\n\n`;
+    if (frames.size >= MAX_FRAMES) frames.delete(frames.keys().next().value as JournalRecord);
+    frames.set(record, frame);
+  }
+  return frame;
+}
 
 /**
  * Creates the API's request listener over a {@link CampaignService}.
@@ -231,12 +246,7 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
         pending.push(record);
         return;
       }
-      let frame = frames.get(record);
-      if (frame === undefined) {
-        frame = `id: ${record.seq}\nevent: ${record.type}\ndata: ${JSON.stringify(record)}\n\n`;
-        frames.set(record, frame);
-      }
-      res.write(frame);
+      res.write(frameOf(record));
       // A client that does not read is let go: it reconnects with Last-Event-ID and misses nothing.
       if (res.writableLength > streamBuffer) finish();
     };
@@ -275,7 +285,7 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
       throw new ServiceError(
         401,
         HttpErrorCode.Unauthenticated,
-        'no token: send the header "Authorization: Bearer <token>"',
+        'the request has no Authorization header; send one with `Bearer <token>`',
         { headers: { 'www-authenticate': challenge } },
       );
     const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
@@ -374,6 +384,9 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
 
   return (req, res) => {
     const requestId = randomUUID();
+    res.once('close', requestStarted(service));
+    // While the service shuts down, every answer is the connection's last.
+    if (service.closing) res.setHeader('connection', 'close');
     req.on('error', () => undefined); // a client that goes away mid-body: handled where the body is read
     handle(req, res, requestId).catch((error: unknown) => {
       const instance = safePath(req.url);

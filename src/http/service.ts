@@ -419,7 +419,15 @@ class Service implements CampaignService {
           },
         );
       await this.#writeCreated(principal, decision.reason, id, { inventory, campaign, plan });
-      const entry = await this.#open(id);
+      let entry: Entry;
+      try {
+        entry = await this.#open(id);
+      } catch (error) {
+        // Journaled but not opened (the backend failed, say): listed as unavailable, never half-there.
+        const code = EscalatorError.is(error) ? error.code : HttpErrorCode.Internal;
+        this.#unavailable.set(id, { id, code, message: messageOf(error) });
+        throw error;
+      }
       this.#log('info', 'service.create', `created by ${principal.id}: ${plan.waves.length} waves`, id);
       return this.#summary(entry);
     } finally {

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Server } from 'node:http';
+import { whenIdle } from './in-flight.js';
 import type { CampaignService, ShutdownReport } from './service.js';
 
 /** Options of {@link closeGracefully}. */
@@ -53,7 +54,8 @@ export async function closeGracefully(
   const drained = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, options.drainMs ?? 5_000);
   });
-  await Promise.race([closed, drained]);
+  // Answers being written are let finish; connections with no request in flight are closed now.
+  await Promise.race([whenIdle(service), drained]);
   clearTimeout(timer);
   server.closeAllConnections();
   await closed;

@@ -9,6 +9,7 @@ import { API_VERSION } from '../model/common.js';
 import type { Catalog } from '../model/component.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan, VnfImpact, Wave } from '../model/plan.js';
+import { planExactly } from './exact.js';
 import { buildPrecedence } from './precedence.js';
 import { resolveMaxParallel } from './scope.js';
 import { migrationSeconds, waveSteps } from './steps.js';
@@ -39,7 +40,12 @@ export interface PlanOptions {
  * group's `maxImpacted` and every VNF's `minAvailable`, instance moves planned so each instance moves
  * once where capacity allows, and the steps of every wave with durations, verifications and undos.
  *
- * @throws {@link InfeasiblePlanError} naming the constraint, the objects and a fix when no plan exists.
+ * When the greedy wave builder finds no plan, a small problem (at most 6 planned nodes and 12
+ * instances on them; see `exact.ts`) is searched exactly, so "no plan possible" there means none exists.
+ *
+ * @throws {@link InfeasiblePlanError} naming the constraint, the objects and a fix when no plan exists
+ * (on a large problem: when the greedy found none; when the exact search ran out of its budget, the
+ * message starts "no plan found (search limit reached)" instead of "no plan possible").
  * @example
  * ```ts
  * const plan = createPlan(inventory, campaign);
@@ -60,17 +66,30 @@ export function createPlan(inventory: Inventory, campaign: Campaign, options: Pl
     );
     return { world, drafts };
   };
-  let planned: ReturnType<typeof attempt>;
+  let planned: ReturnType<typeof attempt> | undefined;
   try {
     planned = attempt();
   } catch (error) {
+    if (!(error instanceof InfeasiblePlanError)) throw error;
     // Smaller waves need less spare room: before giving up, try one compute node at a time.
-    if (!(error instanceof InfeasiblePlanError) || error.detail.constraint !== 'capacity') throw error;
-    try {
-      planned = attempt(1);
-    } catch {
-      throw error;
-    }
+    if (error.detail.constraint === 'capacity')
+      try {
+        planned = attempt(1);
+      } catch {
+        // the exact search below, or the first error
+      }
+    // The greedy may miss a plan: on small problems, an exact search decides (see exact.ts).
+    planned ??= planExactly(
+      inventory,
+      campaign,
+      catalog,
+      {
+        firstWave: options.firstWave ?? 0,
+        canaryDone: options.canaryDone ?? false,
+        lowerBound: options.canaryDone ? undefined : lowerBoundWaves,
+      },
+      error,
+    );
   }
   const { world, drafts } = planned;
   const waves: Wave[] = drafts.map((draft) => {

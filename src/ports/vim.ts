@@ -40,6 +40,11 @@ export interface MigrationStatus {
   /** The instance's host now. */
   readonly host: string;
   readonly message?: string | undefined;
+  /**
+   * With `error`: the VIM refused the move for a reason that may pass by itself, so asking again later
+   * may succeed (Nova: its scheduler found no valid host, and its view of the hosts can lag behind).
+   */
+  readonly retryable?: boolean | undefined;
 }
 
 /** A service of the control plane (network agent, volume service). */

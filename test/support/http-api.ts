@@ -63,7 +63,11 @@ export async function startApi(options: TestApiOptions = {}): Promise<TestApi> {
   });
   await service.ready();
   const verifier = createStaticTokenVerifier(
-    Object.entries(TOKENS).map(([role, token]) => ({ id: `${role}-1`, roles: [role], sha256: hashToken(token) })),
+    Object.entries(TOKENS).map(([role, token]) => ({
+      id: `${role}-1`,
+      roles: [role],
+      sha256: hashToken(token),
+    })),
   );
   const server = createServer(createHttpHandler(service, { verifier, ...options.handler }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -76,15 +80,21 @@ export async function startApi(options: TestApiOptions = {}): Promise<TestApi> {
     clock,
     store,
     close: () => {
-      closed ??= closeGracefully(server, service, { timeoutMs: 10_000, drainMs: 1_000 }).then(() => undefined);
+      closed ??= closeGracefully(server, service, { timeoutMs: 10_000, drainMs: 1_000 }).then(
+        () => undefined,
+      );
       return closed;
     },
   };
 }
 
+/** Parsed JSON that a test reads or edits freely. */
+// biome-ignore lint/suspicious/noExplicitAny: test code edits arbitrary documents
+export type Json = any;
+
 /** An example's documents as plain data (YAML parsed, not validated: the API validates). */
-export function example(name: 'minimal' | 'ha' | 'multi-site'): { inventory: unknown; campaign: unknown } {
-  const read = (kind: string) => parse(readFileSync(`examples/${name}/${kind}.yaml`, 'utf8')) as unknown;
+export function example(name: 'minimal' | 'ha' | 'multi-site'): { inventory: Json; campaign: Json } {
+  const read = (kind: string): Json => parse(readFileSync(`examples/${name}/${kind}.yaml`, 'utf8'));
   return { inventory: read('inventory'), campaign: read('campaign') };
 }
 
@@ -93,8 +103,7 @@ export interface ApiResponse {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: test code reads arbitrary JSON
-  readonly body: any;
+  readonly body: Json;
 }
 
 /** Calls the API. `body` is sent as JSON unless `raw` is given. */
@@ -116,7 +125,7 @@ export async function call(
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(`${base}${path}`, { method, headers, body });
+  const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
   const text = await res.text();
   let parsed: unknown;
   try {

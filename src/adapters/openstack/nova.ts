@@ -602,7 +602,14 @@ export function createNovaVim(options: NovaVimOptions): NovaVim {
     signal: AbortSignal | undefined,
   ): Promise<MigrationStatus> => {
     const why = server.fault?.message ?? (await failureDetail(id, signal));
-    return { status: 'error', host: hostOf(server), message: why ? `${what}: ${why}` : what };
+    const status: MigrationStatus = {
+      status: 'error',
+      host: hostOf(server),
+      message: why ? `${what}: ${why}` : what,
+    };
+    // The scheduler refused: its view of the hosts lags (a server that left a host stays counted there
+    // until nova-compute's instance sync, every 120 s by default), so the same move may pass later.
+    return why && /no valid host was found/i.test(why) ? { ...status, retryable: true } : status;
   };
 
   const migrationStatus = async (id: string, signal: AbortSignal | undefined): Promise<MigrationStatus> => {

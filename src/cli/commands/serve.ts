@@ -65,7 +65,7 @@ export function parseListen(value: string): { readonly host: string; readonly po
   const port = Number(m?.[3]);
   if (!m || !(Number.isInteger(port) && port >= 0 && port <= 65535))
     throw new UsageError(`--listen expects host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got "${value}"`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+  return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
 /**

@@ -1,0 +1,162 @@
+/**
+ * `escalator serve`: the generated admin token is printed once (standard error) and stored nowhere,
+ * campaigns survive a restart (file store and simulated clouds under --journal), and the real command
+ * shuts down on SIGTERM.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../src/auth/index.js';
+import { parseListen, serve } from '../src/cli/commands/serve.js';
+import type { Io } from '../src/cli/io.js';
+import { example } from './support/http-api.js';
+
+function captureIo(): Io & { readonly lines: { out: string[]; err: string[] } } {
+  const lines = { out: [] as string[], err: [] as string[] };
+  return {
+    lines,
+    out: (line) => lines.out.push(line),
+    err: (line) => lines.err.push(line),
+    exitCode: () => undefined,
+    isTty: false,
+  };
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
+  return out;
+}
+
+describe('escalator serve', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'escalator-serve-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('parses --listen', () => {
+    expect(parseListen('127.0.0.1:8080')).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(parseListen('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    expect(parseListen('9000')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(parseListen(':9000')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(() => parseListen('localhost')).toThrow(/host:port/);
+    expect(() => parseListen('h:70000')).toThrow(/host:port/);
+  });
+
+  it('prints a generated admin token once, keeps campaigns across a restart, stores no token', async () => {
+    const journal = join(dir, 'journal');
+    const io = captureIo();
+    const first = await serve({ listen: '127.0.0.1:0', journal, logLevel: 'warn' }, io);
+    expect(io.lines.out[0]).toBe(`Escalator API on ${first.url} (OpenAPI: ${first.url}/openapi.json)`);
+    const tokenLine = io.lines.err.find((l) => l.startsWith('admin token (shown once, not stored): '));
+    const token = tokenLine?.split(': ')[1] ?? '';
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(io.lines.out.join('\n')).not.toContain(token);
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = await fetch(`${first.url}/v1/campaigns`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ id: 'served-1', ...example('minimal') }),
+    });
+    expect(created.status).toBe(201);
+    expect(
+      (await fetch(`${first.url}/v1/campaigns/served-1/actions/start`, { method: 'POST', headers: auth }))
+        .status,
+    ).toBe(202);
+    // Follow to the end through the API.
+    for (;;) {
+      const status = (await (
+        await fetch(`${first.url}/v1/campaigns/served-1`, { headers: auth })
+      ).json()) as {
+        state: string;
+        running: boolean;
+      };
+      if (!status.running && status.state !== 'created') {
+        expect(status.state).toBe('completed');
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await first.close()).toEqual({ paused: [], stillRunning: [] });
+    expect(await first.close()).toEqual({ paused: [], stillRunning: [] }); // idempotent
+
+    // Neither the token nor its digest's source is on disk; the journal and the simulated cloud are.
+    const files = await filesUnder(journal);
+    expect(files.some((f) => f.endsWith(join('served-1', 'journal.jsonl')))).toBe(true);
+    expect(files.some((f) => f.endsWith(join('.simulator', 'served-1.jsonl')))).toBe(true);
+    for (const file of files) expect(await readFile(file, 'utf8')).not.toContain(token);
+
+    const again = captureIo();
+    const second = await serve({ listen: '127.0.0.1:0', journal, logLevel: 'warn' }, again);
+    try {
+      expect(again.lines.out[1]).toContain('1 campaign(s) opened');
+      const newToken = again.lines.err.find((l) => l.startsWith('admin token'))?.split(': ')[1] ?? '';
+      expect(newToken).not.toBe(token);
+      // The old token is gone with the old process.
+      expect(
+        (await fetch(`${second.url}/v1/campaigns`, { headers: { authorization: `Bearer ${token}` } })).status,
+      ).toBe(401);
+      const list = (await (
+        await fetch(`${second.url}/v1/campaigns`, { headers: { authorization: `Bearer ${newToken}` } })
+      ).json()) as { campaigns: { id: string; state: string }[] };
+      expect(list.campaigns).toEqual([expect.objectContaining({ id: 'served-1', state: 'completed' })]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('runs as a command, with a tokens file, and shuts down on SIGTERM', async () => {
+    const tokens = join(dir, 'tokens.yaml');
+    await writeFile(
+      tokens,
+      `tokens:\n  - { id: ops, roles: [operator], sha256: ${hashToken('ops-token-1')} }\n`,
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'serve',
+        '--listen',
+        '127.0.0.1:0',
+        '--tokens',
+        tokens,
+        '--journal',
+        join(dir, 'cmd'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const m = /Escalator API on (http:\/\/[^ ]+)/.exec(stdout);
+        if (m?.[1]) resolve(m[1]);
+      });
+      void exited.then((code) => reject(new Error(`serve exited (${code}): ${stderr}`)));
+    });
+    try {
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      expect(
+        (await fetch(`${url}/v1/campaigns`, { headers: { authorization: 'Bearer ops-token-1' } })).status,
+      ).toBe(200);
+      expect(stderr).not.toContain('admin token');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('SIGTERM: shutting down');
+  });
+});
