@@ -296,7 +296,7 @@ function undoEffects(step: Step): string[] {
 }
 
 describe('onFailure: rollback', () => {
-  it('undoes every succeeded step in reverse completion order and ends rolled-back', async () => {
+  it('undoes every succeeded step in reverse completion order (instances back once their host is enabled) and ends rolled-back', async () => {
     const campaign = withStrategy(minimalCampaign, { onFailure: 'rollback' });
     const h = harness(minimalInventory, campaign, {
       setup: (cloud) => cloud.faults.set('reboot:cmp-2', ['permanent']),
@@ -313,22 +313,35 @@ describe('onFailure: rollback', () => {
     // Everything that had succeeded, and the failed step, is now undone.
     for (const [id, s] of Object.entries(snapshot.steps))
       expect(s.state, id).toBe(order.includes(id) || id === 'w1.cmp-2.reboot' ? 'undone' : 'pending');
-    // The failed step first (it has no undo), then the succeeded steps, newest first.
+    // The failed step first (it has no undo), then the succeeded steps, newest first — except that a
+    // migration is moved back only once its old host is enabled again (its disable-compute undone).
+    const newestFirst = [...order].reverse();
+    const reordered: string[] = [];
+    const waiting = new Map<string, string[]>();
+    for (const id of newestFirst) {
+      const disable =
+        h.step(id).kind === 'migrate'
+          ? h.step(id).after.find((a) => a.endsWith('.disable-compute'))
+          : undefined;
+      if (disable && !reordered.includes(disable))
+        waiting.set(disable, [...(waiting.get(disable) ?? []), id]);
+      else reordered.push(id, ...(waiting.get(id) ?? []));
+    }
     const undone = h.events.step.filter((e) => e.to === 'undone').map((e) => e.step.id);
-    expect(undone).toEqual(['w1.cmp-2.reboot', ...[...order].reverse()]);
-    const expected = [...order].reverse().flatMap((id) => undoEffects(h.step(id)));
+    expect(undone).toEqual(['w1.cmp-2.reboot', ...reordered]);
+    const expected = reordered.flatMap((id) => undoEffects(h.step(id)));
     const after = h.cloud.state.effects.slice(failedAt).filter((e) => !e.startsWith('restart:'));
     expect(after).toEqual(expected);
-    // Spelled out for this plan: cmp-2 back (enable after its disable), then cmp-1.
+    // Spelled out for this plan: cmp-2 back (enabled, then its instances return), then cmp-1.
     expect(after).toEqual([
       `install:cmp-2:${OLD}`,
+      'enable:cmp-2',
       'migrate:cache-1:cmp-2',
       'migrate:db-1:cmp-2',
-      'enable:cmp-2',
       'disable:cmp-1',
       `install:cmp-1:${OLD}`,
-      'migrate:db-1:cmp-1',
       'enable:cmp-1',
+      'migrate:db-1:cmp-1',
     ]);
     // The cloud is as it was.
     expect(h.cloud.state.hosts).toEqual({

@@ -1064,7 +1064,23 @@ export class Engine extends EventEmitter<EngineEvents> {
         .map(([id]) => id),
       ...[...state.completionOrder].reverse(),
     ];
+    // Moving an instance back needs its old host enabled again: a migration's undo waits until the
+    // undo of its source's disable-compute (which reverse order would otherwise reach after it).
+    const todoSet = new Set(todo);
+    const waitFor = new Map<string, string[]>();
+    const ordered: string[] = [];
     for (const id of todo) {
+      const step = steps.get(id)?.step;
+      const disable = step?.kind === 'migrate' ? step.after.find((a) => a.endsWith('.disable-compute')) : undefined;
+      if (disable && todoSet.has(disable) && !ordered.includes(disable)) {
+        waitFor.set(disable, [...(waitFor.get(disable) ?? []), id]);
+        continue;
+      }
+      ordered.push(id, ...(waitFor.get(id) ?? []));
+      waitFor.delete(id);
+    }
+    for (const rest of waitFor.values()) ordered.push(...rest);
+    for (const id of ordered) {
       const entry = steps.get(id);
       const record = this.#need().steps[id];
       if (!entry || !record || record.state === 'undone') continue;

@@ -239,6 +239,7 @@ class Service implements CampaignService {
   readonly #started = performance.now();
   readonly #loaded: Promise<void>;
   #isLoaded = false;
+  #listFailed = false;
   #closing = false;
   readonly #closer = new AbortController();
 
@@ -253,7 +254,6 @@ class Service implements CampaignService {
     this.#servicePrincipal = options.servicePrincipal ?? DEFAULT_SERVICE_PRINCIPAL;
     setMaxListeners(0, this.#closer.signal); // one listener per open event stream
     this.#loaded = this.#load();
-    this.#loaded.catch(() => undefined);
   }
 
   get closing(): boolean {
@@ -276,7 +276,7 @@ class Service implements CampaignService {
         ? 'stopping'
         : !this.#isLoaded
           ? 'starting'
-          : this.#unavailable.size > 0
+          : this.#unavailable.size > 0 || this.#listFailed
             ? 'degraded'
             : 'ok',
       uptimeSeconds: Math.round((performance.now() - this.#started) / 1000),
@@ -288,12 +288,13 @@ class Service implements CampaignService {
   // Startup
 
   async #load(): Promise<void> {
-    let ids: readonly string[];
+    let ids: readonly string[] = [];
     try {
       ids = await this.#store.list();
     } catch (error) {
+      // The service still serves (new campaigns; an id already stored is refused when created).
+      this.#listFailed = true;
       this.#log('error', 'service.load', `cannot list the store's campaigns: ${messageOf(error)}`);
-      throw error;
     }
     for (const id of ids) {
       try {
