@@ -152,7 +152,18 @@ const engine = createEngine({
   authorizer: createRoleAuthorizer(),
   logger,
   clock: systemClock,
-  policy: { pollSeconds: 5 },
+  policy: {
+    pollSeconds: 5,
+    // Nova's scheduler may refuse a move onto a host another server of the same anti-affinity group
+    // left less than scheduler_instance_sync_interval (120 s) ago; that refusal is transient: retry it
+    // for about three minutes before pausing the campaign.
+    steps: {
+      migrate: {
+        retry: { retries: 10, minDelayMs: 5_000, factor: 1.5, maxDelayMs: 30_000 },
+        timeoutFactor: 5,
+      },
+    },
+  },
   owner: `installer-${process.pid}`,
 });
 const principal: Principal = { id: process.env['USER'] || 'installer', roles: ['operator'], via: 'local' };
