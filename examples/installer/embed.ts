@@ -24,6 +24,7 @@
  * - `ESCALATOR_KEYS_DIR`: one private key per `access.credentialsRef` of the inventory (default
  *   `/etc/escalator/keys`); only the path goes to `ssh`, the key never passes through Escalator.
  * - `ESCALATOR_SUDO=1`: the nodes' login user is not root; privileged commands run under `sudo -n`.
+ * - `ESCALATOR_BACKUP_DIR`: where backups go on the nodes (default `/var/backups/escalator`).
  * - `ESCALATOR_STATE_DIR`: the campaigns' journals (default `./escalator-state`); running the same
  *   campaign again resumes it from its journal (after a pause, a failure or a crash).
  * - `ESCALATOR_LOG`: the JSON-lines log (default `<state dir>/<campaign>.log.jsonl`).
@@ -132,6 +133,7 @@ const nodes = createSshNodeAgent({
   endpoints: inventoryEndpoints(inventory), // each node's access { address, port, user, credentialsRef }
   catalog, // packages and services of each component
   sudo: process.env['ESCALATOR_SUDO'] === '1',
+  backupRoot: env('ESCALATOR_BACKUP_DIR', '/var/backups/escalator'),
 });
 
 const vnfmToken = process.env['ESCALATOR_VNFM_TOKEN'];
@@ -156,7 +158,7 @@ const engine = createEngine({
     pollSeconds: 5,
     // Nova's scheduler may refuse a move onto a host another server of the same anti-affinity group
     // left less than scheduler_instance_sync_interval (120 s) ago; that refusal is transient: retry it
-    // for about three minutes before pausing the campaign.
+    // for a few minutes before pausing the campaign.
     steps: {
       migrate: {
         retry: { retries: 10, minDelayMs: 5_000, factor: 1.5, maxDelayMs: 30_000 },

@@ -1071,7 +1071,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const ordered: string[] = [];
     for (const id of todo) {
       const step = steps.get(id)?.step;
-      const disable = step?.kind === 'migrate' ? step.after.find((a) => a.endsWith('.disable-compute')) : undefined;
+      const disable =
+        step?.kind === 'migrate' ? step.after.find((a) => a.endsWith('.disable-compute')) : undefined;
       if (disable && todoSet.has(disable) && !ordered.includes(disable)) {
         waitFor.set(disable, [...(waitFor.get(disable) ?? []), id]);
         continue;
