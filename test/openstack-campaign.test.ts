@@ -270,13 +270,13 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
     expect(e.computeHosts.length, 'the test bed has three computes').toBeGreaterThanOrEqual(3);
     groupId = await createServerGroup(vim.nova, `${prefix}-group`, 'anti-affinity');
     // One after another: parallel boots into an anti-affinity group race in the scheduler.
-    const plan: [string, boolean][] = [
+    const boots: [string, boolean][] = [
       [`${prefix}-member-a`, true],
       [`${prefix}-member-b`, true],
       [`${prefix}-solo-1`, false],
       [`${prefix}-solo-2`, false],
     ];
-    for (const [name, inGroup] of plan) {
+    for (const [name, inGroup] of boots) {
       const id = await bootServer(vim.nova, {
         name,
         imageId: e.imageId,

@@ -33,7 +33,8 @@
  * Ctrl-C asks the campaign to pause at the next safe point (running steps finish); run the script
  * again to resume it.
  */
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   createKeystoneSession,
   createOpenStackVim,
@@ -145,7 +146,9 @@ const vnfm = createHttpVnfManager({
 
 const stateDir = env('ESCALATOR_STATE_DIR', './escalator-state');
 const store = createFileStore({ directory: stateDir });
-const logger = createJsonLinesLogger({ file: env('ESCALATOR_LOG', join(stateDir, `${id}.log.jsonl`)) });
+const logFile = env('ESCALATOR_LOG', join(stateDir, `${id}.log.jsonl`));
+await mkdir(dirname(logFile), { recursive: true });
+const logger = createJsonLinesLogger({ file: logFile });
 
 // 4. The engine. The installer acts as an operator: it may start, pause and resume, not roll back.
 const engine = createEngine({

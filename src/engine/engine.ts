@@ -156,6 +156,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly #replies = new Map<string, (reply: MaintenanceReply) => void>();
   #statusCache: { seq: number; status: CampaignStatus } | undefined;
   #progressTick = 0;
+  /** The wave before which the plan was last re-planned in this run. */
+  #replannedAt: number | undefined;
 
   /** Prefer {@link createEngine}. */
   constructor(options: EngineOptions) {
@@ -528,27 +530,45 @@ export class Engine extends EventEmitter<EngineEvents> {
       const state = this.#need().state;
       if (RESTING_STATES.has(state)) return this.#outcome();
       if (this.#abort.signal.aborted) return this.#outcome();
-      switch (state) {
-        case 'prechecking':
-          await this.#precheck();
-          break;
-        case 'backing-up':
-          await this.#backup();
-          break;
-        case 'executing':
-          await this.#execute();
-          break;
-        case 'verifying':
-          await this.#verifyAll();
-          break;
-        case 'rolling-back':
-          await this.#rollBack();
-          break;
-        case 'restoring':
-          await this.#restoreAll();
-          break;
-        default:
-          return this.#outcome();
+      try {
+        switch (state) {
+          case 'prechecking':
+            await this.#precheck();
+            break;
+          case 'backing-up':
+            await this.#backup();
+            break;
+          case 'executing':
+            await this.#execute();
+            break;
+          case 'verifying':
+            await this.#verifyAll();
+            break;
+          case 'rolling-back':
+            await this.#rollBack();
+            break;
+          case 'restoring':
+            await this.#restoreAll();
+            break;
+          default:
+            return this.#outcome();
+        }
+      } catch (error) {
+        if (this.#abort.signal.aborted) return this.#outcome();
+        // Whatever escaped (an adapter still failing after its retries, no plan for the rest): the
+        // campaign rests in a state an operator can act on, never stuck in a working state.
+        const escape: Partial<Record<CampaignState, CampaignEvent>> = {
+          prechecking: 'prechecks-failed',
+          'backing-up': 'backup-failed',
+          executing: 'pause',
+          verifying: 'verification-failed',
+          'rolling-back': 'undo-failed',
+          restoring: 'restore-failed',
+        };
+        const event = escape[this.#need().state];
+        if (!event) throw error;
+        await this.#alarm('major', 'engine-error', this.#need().id, describeError(error).message);
+        await this.#transition(event, describeError(error).message);
       }
     }
   }
@@ -583,6 +603,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       state.plan,
       this.#ctx(this.#abort.signal).catalog,
       this.#abort.signal,
+      (fn) => withRetry(fn, this.#policy.retry, this.#clock, { signal: this.#abort.signal }),
     );
     await this.#append({ type: 'precheck', at: this.#now(), report });
     if (report.ok) await this.#transition('prechecks-passed');
@@ -648,10 +669,14 @@ export class Engine extends EventEmitter<EngineEvents> {
       }
       const fresh = wave.steps.every((s) => (state.steps[s.id]?.state ?? 'pending') === 'pending');
       if (fresh) {
-        const drift = await this.#drift(wave);
+        const drift = await withRetry(() => this.#drift(wave), this.#policy.retry, this.#clock, {
+          signal: this.#abort.signal,
+        });
         if (drift) {
           await this.#alarm('major', 'plan-stale', `wave-${wave.index}`, drift);
-          if (this.#policy.onDrift === 'replan' && this.#refresh) {
+          // Re-plan once per wave: drift a new plan cannot clear (a critical alarm) pauses instead.
+          if (this.#policy.onDrift === 'replan' && this.#refresh && this.#replannedAt !== wave.index) {
+            this.#replannedAt = wave.index;
             const inventory = await this.#refresh(state.inventory, this.#abort.signal);
             const plan = replan(state.plan, { wavesDone: state.wavesDone }, inventory, state.campaign, {
               catalog: this.#catalog,
@@ -1002,15 +1027,18 @@ export class Engine extends EventEmitter<EngineEvents> {
             .filter((c) => state.campaign.target.software[c] !== undefined)
             .map((c) => [c, state.campaign.target.software[c] ?? '']),
         );
+        const signal = this.#abort.signal;
+        const retrying = <T>(fn: () => Promise<T>) =>
+          withRetry(fn, this.#policy.retry, this.#clock, { signal });
         try {
-          const installed = await this.#adapters.nodes.installedVersions(node, Object.keys(target), {
-            signal: this.#abort.signal,
-          });
+          const installed = await retrying(() =>
+            this.#adapters.nodes.installedVersions(node, Object.keys(target), { signal }),
+          );
           const wrong = Object.entries(target).filter(([c, v]) => installed[c] !== v);
           if (wrong.length)
             problems.push(`${node} runs ${wrong.map(([c]) => `${c} ${installed[c] ?? 'none'}`).join(', ')}`);
           const services = Object.keys(target).flatMap((c) => catalog[c]?.services ?? []);
-          const health = await this.#adapters.nodes.health(node, services, { signal: this.#abort.signal });
+          const health = await retrying(() => this.#adapters.nodes.health(node, services, { signal }));
           if (!health.ok) problems.push(`${node}: services down`);
         } catch (error) {
           problems.push(`${node}: ${describeError(error).message}`);
@@ -1030,9 +1058,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       const p = await this.#verifyWave(wave);
       if (p) problems.push(p);
     }
-    const services = await this.#adapters.vim
-      .listComputeServices({ signal: this.#abort.signal })
-      .catch(() => []);
+    const services = await withRetry(
+      () => this.#adapters.vim.listComputeServices({ signal: this.#abort.signal }),
+      this.#policy.retry,
+      this.#clock,
+      { signal: this.#abort.signal },
+    ).catch(() => []);
     const ours = services.filter(
       (s) => s.status === 'disabled' && s.disabledReason?.startsWith(`escalator ${state.id}`),
     );

@@ -35,6 +35,8 @@ export async function runPrechecks(
   plan: Plan,
   catalog: Catalog,
   signal: AbortSignal,
+  /** Runs one check, retrying transient errors (the engine passes its retry policy). */
+  attempt: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
 ): Promise<PrecheckReport> {
   const options = { signal };
   const checks: PrecheckResult[] = [];
@@ -43,7 +45,7 @@ export async function runPrechecks(
   const plannedNodes = inventory.nodes.filter((n) => planned.has(n.name));
   const guard = async (name: string, fn: () => Promise<Omit<PrecheckResult, 'name'>>) => {
     try {
-      checks.push({ name, ...(await fn()) });
+      checks.push({ name, ...(await attempt(fn)) });
     } catch (error) {
       checks.push({ name, ok: false, detail: `could not check: ${(error as Error).message}`, nodes: [] });
     }
