@@ -496,29 +496,24 @@ describe('random fault runs', () => {
       };
       const ctx = JSON.stringify({ run, computes, seed, faults, onFailure, maxFailures, replan });
       let result: SimulationResult;
-      try {
-        // A wall-clock guard per run, so that a hang names its case.
-        const guard = new AbortController();
-        const hang = realDelay(10_000, undefined, { signal: guard.signal }).then(
-          () => {
-            throw new Error(`hang (10 s wall): ${ctx}`);
-          },
-          () => undefined as never,
-        );
-        result = await Promise.race([
-          simulateCampaign({
-            inventory: cloud.inventory,
-            campaign,
-            seed,
-            faults,
-            policy: replan ? { onDrift: 'replan' } : undefined,
-          }),
-          hang,
-        ]).finally(() => guard.abort());
-      } catch (error) {
-        // start() never rejects: whatever escapes a phase leaves the campaign resting (see the engine).
-        throw error;
-      }
+      // A wall-clock guard per run, so that a hang names its case.
+      const guard = new AbortController();
+      const hang = realDelay(10_000, undefined, { signal: guard.signal }).then(
+        () => {
+          throw new Error(`hang (10 s wall): ${ctx}`);
+        },
+        () => undefined as never,
+      );
+      result = await Promise.race([
+        simulateCampaign({
+          inventory: cloud.inventory,
+          campaign,
+          seed,
+          faults,
+          policy: replan ? { onDrift: 'replan' } : undefined,
+        }),
+        hang,
+      ]).finally(() => guard.abort());
       const state = result.outcome.state;
       outcomes[state] = (outcomes[state] ?? 0) + 1;
       const why = `${ctx} ${JSON.stringify(result.outcome)}`;

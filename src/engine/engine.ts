@@ -26,6 +26,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger, LogLevel } from '../ports/logger.js';
 import type { JournalEntry, StateStore, StoreLock } from '../ports/state-store.js';
 import type { MaintenanceReply } from '../ports/vnf-manager.js';
+import { mapLimit } from '../util/map-limit.js';
 import { ACTIONS, type ActionContext, type Adapters, undoStep, vimHost } from './actions.js';
 import {
   type Alarm,
@@ -45,7 +46,7 @@ import {
   stepTransition,
 } from './machine.js';
 import { type EnginePolicy, type EnginePolicyInput, resolvePolicy, withRetry } from './policy.js';
-import { mapLimit, runPrechecks } from './prechecks.js';
+import { runPrechecks } from './prechecks.js';
 import { type CampaignStatus, type Progress, progressOf, statusOf } from './status.js';
 
 /** Collaborators of an engine. Only `adapters` is required. */
@@ -557,7 +558,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         if (this.#abort.signal.aborted) return this.#outcome();
         // Whatever escaped (an adapter still failing after its retries, no plan for the rest): the
         // campaign rests in a state an operator can act on, never stuck in a working state.
-        const escape: Partial<Record<CampaignState, CampaignEvent>> = {
+        const restingEvent: Partial<Record<CampaignState, CampaignEvent>> = {
           prechecking: 'prechecks-failed',
           'backing-up': 'backup-failed',
           executing: 'pause',
@@ -565,7 +566,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           'rolling-back': 'undo-failed',
           restoring: 'restore-failed',
         };
-        const event = escape[this.#need().state];
+        const event = restingEvent[this.#need().state];
         if (!event) throw error;
         await this.#alarm('major', 'engine-error', this.#need().id, describeError(error).message);
         await this.#transition(event, describeError(error).message);

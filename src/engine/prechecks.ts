@@ -7,26 +7,9 @@ import type { Catalog } from '../model/component.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan } from '../model/plan.js';
 import { inScope } from '../planner/scope.js';
+import { mapLimit } from '../util/map-limit.js';
 import { type Adapters, vimHost } from './actions.js';
 import type { PrecheckReport, PrecheckResult } from './journal.js';
-
-/** Runs `fn` over `items` with at most `limit` at once. @internal */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /** Checks the live cloud against the plan before starting. Never throws for what it finds. */
 export async function runPrechecks(

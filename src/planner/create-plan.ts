@@ -92,24 +92,7 @@ export function createPlan(inventory: Inventory, campaign: Campaign, options: Pl
     );
   }
   const { world, drafts } = planned;
-  const waves: Wave[] = drafts.map((draft) => {
-    const { steps, expectedSeconds } = waveSteps(world, draft);
-    return {
-      index: draft.index,
-      nodes: draft.nodes.map((n) => n.name),
-      migrations: draft.migrations.map((m) => ({
-        instance: m.instance.name,
-        from: m.from.name,
-        to: m.to.name,
-        mode: m.mode,
-        batch: m.batch,
-      })),
-      steps,
-      ...(sharedSite(draft) === undefined ? {} : { site: sharedSite(draft) }),
-      canary: draft.canary,
-      expectedSeconds,
-    };
-  });
+  const waves: Wave[] = drafts.map((draft) => toWave(world, draft));
   const migrations = waves.reduce((s, w) => s + w.migrations.length, 0);
   return {
     apiVersion: API_VERSION,
@@ -131,6 +114,27 @@ export function createPlan(inventory: Inventory, campaign: Campaign, options: Pl
     },
     impact: vnfImpact(world, drafts, waves),
     skipped: world.nodes.filter((n) => !n.up && n.outdated.length > 0).map((n) => n.name),
+  };
+}
+
+/** A wave of the plan from a draft: names, migrations and its steps. @internal */
+export function toWave(world: World, draft: WaveDraft): Wave {
+  const { steps, expectedSeconds } = waveSteps(world, draft);
+  const site = sharedSite(draft);
+  return {
+    index: draft.index,
+    nodes: draft.nodes.map((n) => n.name),
+    migrations: draft.migrations.map((m) => ({
+      instance: m.instance.name,
+      from: m.from.name,
+      to: m.to.name,
+      mode: m.mode,
+      batch: m.batch,
+    })),
+    steps,
+    ...(site === undefined ? {} : { site }),
+    canary: draft.canary,
+    expectedSeconds,
   };
 }
 

@@ -10,8 +10,8 @@ import type { Campaign } from '../model/campaign.js';
 import { API_VERSION } from '../model/common.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan } from '../model/plan.js';
+import { toWave } from './create-plan.js';
 import { resolveMaxParallel } from './scope.js';
-import { waveSteps } from './steps.js';
 import type { PlannedMigration, WaveDraft } from './waves.js';
 import { buildWorld, fits, type InstanceState, type NodeState, place, unplace } from './world.js';
 
@@ -54,23 +54,7 @@ export function createNaivePlan(inventory: Inventory, campaign: Campaign): Plan 
       );
     drafts.push({ index, nodes, migrations, canary: index === 0, down: [...stays.values()].flat(), stays });
   }
-  const waves = drafts.map((draft) => {
-    const { steps, expectedSeconds } = waveSteps(world, draft);
-    return {
-      index: draft.index,
-      nodes: draft.nodes.map((n) => n.name),
-      migrations: draft.migrations.map((m) => ({
-        instance: m.instance.name,
-        from: m.from.name,
-        to: m.to.name,
-        mode: m.mode,
-        batch: 0,
-      })),
-      steps,
-      canary: draft.canary,
-      expectedSeconds,
-    };
-  });
+  const waves = drafts.map((draft) => toWave(world, draft));
   return {
     apiVersion: API_VERSION,
     kind: 'Plan',

@@ -4,23 +4,7 @@
  */
 import { AdapterError } from '../../errors.js';
 
-/** Runs `fn` over `items` with at most `limit` at once, keeping the order of results. @internal */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
+export { mapLimit } from '../../util/map-limit.js';
 
 /** A permanent {@link AdapterError}. @internal */
 export function permanent(reason: string, message: string, requestId?: string | undefined): AdapterError {
