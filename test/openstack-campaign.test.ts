@@ -54,7 +54,7 @@ import type { NodeAgent } from '../src/ports/node-agent.js';
 import type { Vim } from '../src/ports/vim.js';
 import { createFileStore, type FileStateStore } from '../src/stores/index.js';
 import { createFakeNode, type FakeNode } from './support/fake-node-ssh.js';
-import { loadOpenStackEnv, type OpenStackTestEnv, openStackEnvPath } from './support/openstack-env.js';
+import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
 import {
   bootServer,
   createServerGroup,
@@ -64,21 +64,7 @@ import {
 } from './support/openstack-live.js';
 import { type SshServer, startSshd } from './support/sshd.js';
 
-const env: OpenStackTestEnv | undefined = loadOpenStackEnv();
-const required = process.env['ESCALATOR_REQUIRE_OPENSTACK'] === '1';
-const SKIP_MESSAGE =
-  `OpenStack campaign test skipped: ${openStackEnvPath()} is absent ` +
-  '(bring a cloud up with scripts/openstack/up.sh; set ESCALATOR_REQUIRE_OPENSTACK=1 to fail instead)';
-
-if (!env && !required) console.warn(SKIP_MESSAGE);
-
-describe.runIf(!env && required)('OpenStack campaign (required)', () => {
-  it('has a cloud to test against', () => {
-    expect.fail(
-      `ESCALATOR_REQUIRE_OPENSTACK=1 but ${openStackEnvPath()} is absent: run scripts/openstack/up.sh first`,
-    );
-  });
-});
+const env: OpenStackTestEnv | undefined = requireOpenStackEnv('OpenStack campaign test');
 
 /** What the installer knows the nodes run now, and what the campaign brings. */
 const CURRENT = { 'nova-compute': '26.2.2', kernel: '6.1.0-18-amd64' } as const;

@@ -17,7 +17,7 @@ import {
 } from '../src/adapters/openstack/index.js';
 import { AdapterError } from '../src/errors.js';
 import { InventorySchema } from '../src/model/inventory.js';
-import { loadOpenStackEnv, type OpenStackTestEnv, openStackEnvPath } from './support/openstack-env.js';
+import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
 import {
   bootServer,
   createServerGroup,
@@ -28,21 +28,7 @@ import {
   waitServer,
 } from './support/openstack-live.js';
 
-const env: OpenStackTestEnv | undefined = loadOpenStackEnv();
-const required = process.env['ESCALATOR_REQUIRE_OPENSTACK'] === '1';
-const SKIP_MESSAGE =
-  `OpenStack integration tests skipped: ${openStackEnvPath()} is absent ` +
-  '(bring a cloud up with scripts/openstack/up.sh; set ESCALATOR_REQUIRE_OPENSTACK=1 to fail instead)';
-
-if (!env && !required) console.warn(SKIP_MESSAGE);
-
-describe.runIf(!env && required)('OpenStack integration (required)', () => {
-  it('has a cloud to test against', () => {
-    expect.fail(
-      `ESCALATOR_REQUIRE_OPENSTACK=1 but ${openStackEnvPath()} is absent: run scripts/openstack/up.sh first`,
-    );
-  });
-});
+const env: OpenStackTestEnv | undefined = requireOpenStackEnv('OpenStack integration tests');
 
 describe.skipIf(!env)('OpenStack integration', { timeout: 300_000 }, () => {
   const e = env!;

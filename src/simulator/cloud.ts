@@ -516,38 +516,23 @@ export class SimulatedCloud {
       'migration-fails',
       (f) => f.instance === undefined || f.instance === inst.name,
     );
-    if (mode === 'live') {
-      this.#op({ k: 'inst', i: inst.name, st: 'MIGRATING' });
-      await this.#clock.sleep(this.#jitter(d.liveMigrationBase + inst.resources[1] / d.liveMiBPerSecond));
-      if (failing || target.state !== 'up') {
-        this.#op({ k: 'inst', i: inst.name, st: 'ACTIVE' });
-        this.#op({
-          k: 'mig',
-          i: inst.name,
-          st: 'error',
-          to: target.name,
-          msg: 'simulated migration failure',
-        });
-        return;
-      }
-      this.#op({ k: 'pause', i: inst.name, ms: d.livePauseMs });
-      this.#op({ k: 'inst', i: inst.name, h: target.name, st: 'ACTIVE' });
-    } else {
-      this.#op({ k: 'inst', i: inst.name, st: 'SHUTOFF' });
-      await this.#clock.sleep(this.#jitter(d.coldMigrationBase + inst.resources[2] / d.coldGiBPerSecond));
-      if (failing || target.state !== 'up') {
-        this.#op({ k: 'inst', i: inst.name, st: 'ACTIVE' });
-        this.#op({
-          k: 'mig',
-          i: inst.name,
-          st: 'error',
-          to: target.name,
-          msg: 'simulated migration failure',
-        });
-        return;
-      }
-      this.#op({ k: 'inst', i: inst.name, h: target.name, st: 'ACTIVE' }); // resize confirmed by the adapter
+    // Live: the instance keeps running while its memory is copied; cold: it is stopped while its disk is.
+    const live = mode === 'live';
+    this.#op({ k: 'inst', i: inst.name, st: live ? 'MIGRATING' : 'SHUTOFF' });
+    await this.#clock.sleep(
+      this.#jitter(
+        live
+          ? d.liveMigrationBase + inst.resources[1] / d.liveMiBPerSecond
+          : d.coldMigrationBase + inst.resources[2] / d.coldGiBPerSecond,
+      ),
+    );
+    if (failing || target.state !== 'up') {
+      this.#op({ k: 'inst', i: inst.name, st: 'ACTIVE' });
+      this.#op({ k: 'mig', i: inst.name, st: 'error', to: target.name, msg: 'simulated migration failure' });
+      return;
     }
+    if (live) this.#op({ k: 'pause', i: inst.name, ms: d.livePauseMs });
+    this.#op({ k: 'inst', i: inst.name, h: target.name, st: 'ACTIVE' }); // a cold resize is confirmed by the adapter
     this.#op({ k: 'mig', i: inst.name, st: 'completed', to: target.name });
   }
 

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 
 export const DEFAULT_OPENSTACK_STATE_DIR = '/var/tmp/escalator-openstack';
 
@@ -143,4 +144,27 @@ export function parseOpenStackEnv(raw: unknown, where = 'env.json'): OpenStackTe
     stateDir: str(o, 'stateDir'),
     writtenAt: str(o, 'writtenAt'),
   };
+}
+
+/**
+ * The cloud to test against, or undefined (the suite is then skipped, saying why). With
+ * ESCALATOR_REQUIRE_OPENSTACK=1 (`npm run test:openstack`) a missing cloud is a failure instead.
+ * Call at the top of a test file; `suite` names it in the messages.
+ */
+export function requireOpenStackEnv(suite: string): OpenStackTestEnv | undefined {
+  const env = loadOpenStackEnv();
+  const required = process.env['ESCALATOR_REQUIRE_OPENSTACK'] === '1';
+  if (!env && !required)
+    console.warn(
+      `${suite} skipped: ${openStackEnvPath()} is absent ` +
+        '(bring a cloud up with scripts/openstack/up.sh; set ESCALATOR_REQUIRE_OPENSTACK=1 to fail instead)',
+    );
+  describe.runIf(!env && required)(`${suite} (required)`, () => {
+    it('has a cloud to test against', () => {
+      expect.fail(
+        `ESCALATOR_REQUIRE_OPENSTACK=1 but ${openStackEnvPath()} is absent: run scripts/openstack/up.sh first`,
+      );
+    });
+  });
+  return env;
 }
