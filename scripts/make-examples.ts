@@ -9,7 +9,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ANTELOPE_SOFTWARE, mulberry32, ZED_SOFTWARE } from '../src/testing/synthetic-cloud.js';
+import { ANTELOPE_SOFTWARE, ZED_SOFTWARE } from '../src/testing/synthetic-cloud.js';
+import { mulberry32 } from '../src/util/random.js';
 
 interface Resources {
   readonly vcpus: number;

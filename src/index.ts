@@ -100,16 +100,16 @@ export {
   PlanSchema,
   type PlanTotals,
   STEP_KINDS,
+  STEP_SCHEMAS,
   type Step,
+  type StepInput,
   type StepKind,
+  type StepOf,
+  StepSchema,
+  stepNode,
   type VnfImpact,
   type Wave,
 } from './model/plan.js';
-export { type InventorySummary, summarizeInventory } from './model/summary.js';
-export { createPlan, type PlanOptions } from './planner/create-plan.js';
-export { createNaivePlan } from './planner/naive.js';
-export { formatDuration, planDot, planMermaid, planTable } from './planner/render.js';
-export { type PlanProgress, replan } from './planner/replan.js';
 export {
   inScope,
   instanceTreatment,
@@ -117,6 +117,11 @@ export {
   resolveMaxParallel,
   type UpgradeScope,
   upgradeScope,
-} from './planner/scope.js';
+} from './model/scope.js';
+export { type InventorySummary, summarizeInventory } from './model/summary.js';
+export { createPlan, type PlanOptions } from './planner/create-plan.js';
+export { createNaivePlan } from './planner/naive.js';
+export { formatDuration, planDot, planMermaid, planTable } from './planner/render.js';
+export { type PlanProgress, replan } from './planner/replan.js';
 export * from './ports/index.js';
 export * from './stores/index.js';

@@ -21,7 +21,7 @@ import {
 import { ErrorCode, EscalatorError, IllegalTransitionError, JournalCorruptError } from '../src/errors.js';
 import type { Campaign } from '../src/model/campaign.js';
 import type { Inventory } from '../src/model/inventory.js';
-import { type Plan, PlanSchema } from '../src/model/plan.js';
+import { type Plan, PlanSchema, type StepInput } from '../src/model/plan.js';
 import type { JournalEntry } from '../src/ports/state-store.js';
 
 /** Every campaign transition, written out by hand: a change to the table must change this list too. */
@@ -262,14 +262,15 @@ function tinyPlan(): Plan {
     id: string,
     kind: 'disable-compute' | 'upgrade-packages' | 'enable-compute',
     after: string[],
-  ) => ({
+  ): StepInput => ({
     id,
-    kind,
-    node: 'cmp-1',
     after,
     expectedSeconds: 5,
     timeoutSeconds: 60,
     verify: 'checked',
+    ...(kind === 'upgrade-packages'
+      ? { kind, node: 'cmp-1', software: { nova: '2' }, previous: { nova: '1' } }
+      : { kind, node: 'cmp-1' }),
   });
   return PlanSchema.parse({
     apiVersion: 'escalator/v1',

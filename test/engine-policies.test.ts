@@ -7,8 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRoleAuthorizer } from '../src/auth/role-authorizer.js';
 import { createVirtualClock, type VirtualClock } from '../src/clock/virtual-clock.js';
-import type { Adapters } from '../src/engine/actions.js';
-import { createEngine, type Engine, type EngineEvents, type EngineOptions } from '../src/engine/engine.js';
+import { createEngine, type Engine, type EngineOptions } from '../src/engine/engine.js';
+import type { EngineEvents } from '../src/engine/events.js';
 import type { CampaignSnapshot } from '../src/engine/journal.js';
 import type { EnginePolicyInput } from '../src/engine/policy.js';
 import { ForbiddenError } from '../src/errors.js';
@@ -17,6 +17,7 @@ import { type Campaign, type CampaignInput, CampaignSchema } from '../src/model/
 import { type Inventory, type InventoryInput, InventorySchema } from '../src/model/inventory.js';
 import type { Plan, Step } from '../src/model/plan.js';
 import { createPlan } from '../src/planner/create-plan.js';
+import type { Adapters } from '../src/ports/adapters.js';
 import type { Principal } from '../src/ports/authorizer.js';
 import type { LogRecord } from '../src/ports/logger.js';
 import { createMemoryStore, type MemoryStateStore } from '../src/stores/memory-store.js';
@@ -277,16 +278,16 @@ describe('onFailure: pause', () => {
 
 /** The effect an undo of `step` has on the fake cloud, or none. */
 function undoEffects(step: Step): string[] {
-  switch (step.undo?.kind) {
-    case 'enable-compute':
-      return [`enable:${step.node}`];
+  switch (step.kind) {
     case 'disable-compute':
+      return [`enable:${step.node}`];
+    case 'enable-compute':
       return [`disable:${step.node}`];
     case 'migrate':
-      return [`migrate:${step.instance}:${step.undo.to}`];
-    case 'downgrade-packages':
+      return [`migrate:${step.instance}:${step.from}`];
+    case 'upgrade-packages':
       return [
-        `install:${step.node}:${Object.entries(step.undo.software ?? {})
+        `install:${step.node}:${Object.entries(step.previous)
           .map(([c, v]) => `${c}=${v}`)
           .join(',')}`,
       ];

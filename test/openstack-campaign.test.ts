@@ -46,7 +46,7 @@ import { createEngine, type Engine } from '../src/engine/engine.js';
 import { parseCampaign, parseInventory } from '../src/loader/load.js';
 import type { Campaign, CampaignInput } from '../src/model/campaign.js';
 import type { Inventory, InventoryInput } from '../src/model/inventory.js';
-import type { Plan, StepKind } from '../src/model/plan.js';
+import { type Plan, type StepKind, stepNode } from '../src/model/plan.js';
 import { createPlan } from '../src/planner/create-plan.js';
 import type { Principal } from '../src/ports/authorizer.js';
 import type { LogRecord } from '../src/ports/logger.js';
@@ -433,7 +433,7 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
         seq: seq++,
         id: s.step.id,
         kind: s.step.kind,
-        node: s.step.node,
+        node: stepNode(s.step),
         from: s.from,
         to: s.to,
         error: s.error?.message,
@@ -550,7 +550,7 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
     const at = (id: string, to: string) => steps.find((s) => s.id === id && s.to === to)?.seq ?? -1;
     for (const wave of plan.waves) {
       const node = wave.nodes[0]!;
-      const byKind = (kind: StepKind) => wave.steps.find((s) => s.kind === kind && s.node === node)!;
+      const byKind = (kind: StepKind) => wave.steps.find((s) => s.kind === kind && stepNode(s) === node)!;
       const disabled = at(byKind('disable-compute').id, 'succeeded');
       const checked = at(byKind('check-empty').id, 'succeeded');
       const upgrading = at(byKind('upgrade-packages').id, 'running');

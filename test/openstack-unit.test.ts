@@ -888,7 +888,10 @@ describe('Nova as a Vim', () => {
         serverGroup: 'web-group',
       },
     ]);
-    expect(inventory.serverGroups).toEqual([{ name: 'web-group', policy: 'anti-affinity', maxImpacted: 1 }]);
+    // A parsed Inventory: defaults filled in (recoverySeconds), ready for createPlan and the engine.
+    expect(inventory.serverGroups).toEqual([
+      { name: 'web-group', policy: 'anti-affinity', maxImpacted: 1, recoverySeconds: 0 },
+    ]);
     expect(inventory.overcommit).toEqual({ cpu: 8, memory: 1, disk: 1 });
     expect(warnings.join('\n')).toMatch(/lost.*no host/);
     expect(warnings.join('\n')).toMatch(/cpu allocation ratios \(16, 8\)/);

@@ -15,15 +15,11 @@ import { checkCampaign, checkCampaignAgainstInventory, checkInventory } from '..
 import { type Campaign, type CampaignInput, CampaignSchema } from '../src/model/campaign.js';
 import { type Inventory, type InventoryInput, InventorySchema } from '../src/model/inventory.js';
 import type { Migration, Plan, Wave } from '../src/model/plan.js';
+import { upgradeScope } from '../src/model/scope.js';
 import { createPlan, lowerBoundWaves } from '../src/planner/create-plan.js';
-import { upgradeScope } from '../src/planner/scope.js';
 import { buildWorld } from '../src/planner/world.js';
-import {
-  ANTELOPE_SOFTWARE,
-  generateCloud,
-  mulberry32,
-  ZED_SOFTWARE,
-} from '../src/testing/synthetic-cloud.js';
+import { ANTELOPE_SOFTWARE, generateCloud, ZED_SOFTWARE } from '../src/testing/synthetic-cloud.js';
+import { mulberry32 } from '../src/util/random.js';
 
 type NodeInput = InventoryInput['nodes'][number];
 type InstanceInput = NonNullable<InventoryInput['instances']>[number];
@@ -178,7 +174,11 @@ const syntheticArb = (sites: fc.Arbitrary<number>) =>
     })
     .map((o) => {
       const { strategy, tweak: t, softShare, ...options } = o;
-      const cloud = generateCloud({ ...options, maxParallel: strategy.maxParallel });
+      // Documents to tweak (then parse again): input types, which the parsed cloud satisfies.
+      const cloud: { inventory: InventoryInput; campaign: CampaignInput } = generateCloud({
+        ...options,
+        maxParallel: strategy.maxParallel,
+      });
       cloud.campaign.strategy = strategyOf(strategy);
       const random = mulberry32(t.seed ^ 0x5bd1e995);
       for (const g of cloud.inventory.serverGroups ?? [])

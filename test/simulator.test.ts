@@ -14,7 +14,8 @@ import { Accountant } from '../src/simulator/availability.js';
 import { createSimulatedCloud } from '../src/simulator/cloud.js';
 import type { Fault } from '../src/simulator/faults.js';
 import { LOCAL_OPERATOR, type SimulationResult, simulateCampaign } from '../src/simulator/run.js';
-import { generateCloud, mulberry32 } from '../src/testing/synthetic-cloud.js';
+import { generateCloud } from '../src/testing/synthetic-cloud.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 

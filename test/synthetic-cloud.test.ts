@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CampaignSchema } from '../src/model/campaign.js';
 import { type Inventory, InventorySchema } from '../src/model/inventory.js';
-import { generateCloud, mulberry32, type SyntheticCloudOptions } from '../src/testing/synthetic-cloud.js';
+import { generateCloud, type SyntheticCloudOptions } from '../src/testing/synthetic-cloud.js';
+import { mulberry32 } from '../src/util/random.js';
 
 /** Every invariant the generator promises, as a list of human-readable violations. */
 function violations(inventory: Inventory): string[] {

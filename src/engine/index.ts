@@ -1,23 +1,39 @@
 /**
- * The campaign engine: state machines as data, the journal and its reducer, policies, prechecks and
- * the status table.
+ * The campaign engine: a pure core that decides (`decide`: state + command or observation → records +
+ * effects), a runner that performs the effects through the ports, and the {@link Engine} facade; the
+ * state machines as data, the journal and its reducer, policies, prechecks and the status table.
  * @module
  */
-export type { ActionContext, Adapters } from './actions.js';
+export { type Command, type CommandType, COMMAND_ACTION, type Notification } from './commands.js';
+export { type DecideContext, type Decision, decide, type Input } from './core/decide.js';
+export { describeError, type Effect, type ErrorInfo, type Observation } from './core/effects.js';
 export {
-  type CampaignInput,
+  type CoreState,
+  createCore,
+  currentWave,
+  DONE_STEP,
+  evolve,
+  openGate,
+  type PlanIndex,
+  type RollbackPlan,
+  type WaveSchedule,
+} from './core/state.js';
+export {
+  type Accepted,
   type CampaignOutcome,
   createEngine,
   Engine,
-  type EngineEvents,
   type EngineOptions,
-  type Notification,
+  type NewCampaign,
 } from './engine.js';
+export type { EngineEvents } from './events.js';
 export {
   type Alarm,
   applyRecord,
   type CampaignSnapshot,
   type JournalRecord,
+  type NewRecord,
+  type PendingRequests,
   type PrecheckReport,
   type PrecheckResult,
   replay,

@@ -14,6 +14,7 @@ import {
   type CampaignEvent,
   type CampaignState,
   campaignTransition,
+  RESTING_STATES,
   type StepEvent,
   type StepState,
   stepTransition,
@@ -107,9 +108,24 @@ export type JournalRecord =
   | { readonly seq: number; readonly type: 'precheck'; readonly at: string; readonly report: PrecheckReport }
   | {
       readonly seq: number;
+      readonly type: 'request';
+      readonly at: string;
+      /**
+       * An operator's (or a policy's) intent that takes effect at the next safe point: pause or roll
+       * back once the running steps have ended; retry these failed steps. Journaled so a crash keeps it.
+       */
+      readonly request: 'pause' | 'rollback' | 'retry';
+      readonly reason?: string | undefined;
+      /** For `retry`: the failed steps to run again. */
+      readonly steps?: readonly string[] | undefined;
+    }
+  | {
+      readonly seq: number;
       readonly type: 'replan';
       readonly at: string;
       readonly plan: Plan;
+      /** The wave before which the plan was re-planned (a campaign re-plans once per wave). */
+      readonly wave?: number | undefined;
       /** The fresh inventory the plan was made on; later drift checks compare the cloud with it. */
       readonly inventory?: Inventory | undefined;
       readonly reason: string;
@@ -138,6 +154,16 @@ export interface StepRecord {
   readonly data?: Readonly<Record<string, string>> | undefined;
 }
 
+/** Intents waiting for a safe point; cleared when the campaign comes to rest. */
+export interface PendingRequests {
+  /** Pause once the running steps have ended; the reason the campaign will rest with. */
+  readonly pause?: string | undefined;
+  /** Roll back once the running steps have ended. */
+  readonly rollback?: string | undefined;
+  /** Failed steps an operator asked to run again. */
+  readonly retry: readonly string[];
+}
+
 /** The campaign's state: the fold of its journal. */
 export interface CampaignSnapshot {
   readonly id: string;
@@ -151,6 +177,8 @@ export interface CampaignSnapshot {
   readonly steps: Readonly<Record<string, StepRecord>>;
   /** Step ids in the order they succeeded: graceful rollback undoes them in reverse. */
   readonly completionOrder: readonly string[];
+  /** Waves whose drift check passed and whose steps may run. */
+  readonly wavesStarted: readonly number[];
   /** Waves whose steps all finished and whose verification passed. */
   readonly wavesDone: readonly number[];
   readonly wavesApproved: readonly number[];
@@ -158,13 +186,21 @@ export interface CampaignSnapshot {
   readonly alarms: readonly Alarm[];
   readonly audit: readonly Extract<JournalRecord, { type: 'audit' }>[];
   readonly failures: number;
+  readonly requests: PendingRequests;
+  /** The wave before which the plan was last re-planned. */
+  readonly replannedAt?: number | undefined;
   readonly precheck?: PrecheckReport | undefined;
   /** Why the campaign is paused or failed. */
   readonly reason?: string | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer E)[] ? E[] : T[K] };
-type Draft = Mutable<CampaignSnapshot> & { steps: Record<string, StepRecord> };
+type Draft = Mutable<CampaignSnapshot> & {
+  steps: Record<string, StepRecord>;
+  requests: { pause?: string | undefined; rollback?: string | undefined; retry: string[] };
+};
+
+const NO_REQUESTS: PendingRequests = Object.freeze({ retry: Object.freeze([]) as readonly string[] });
 
 /**
  * Applies one record to the state, in place (a campaign of 10,000 nodes has hundreds of thousands of
@@ -173,7 +209,11 @@ type Draft = Mutable<CampaignSnapshot> & { steps: Record<string, StepRecord> };
  * not allow, a step that does not exist): a journal that does that is corrupt.
  */
 export function applyRecord(current: CampaignSnapshot | undefined, record: JournalRecord): CampaignSnapshot {
-  if (record.type === 'snapshot') return structuredClone(record.state);
+  // Snapshots written before a field existed get its empty value.
+  if (record.type === 'snapshot') {
+    const state: Partial<CampaignSnapshot> & CampaignSnapshot = structuredClone(record.state);
+    return { ...state, wavesStarted: state.wavesStarted ?? [], requests: state.requests ?? { retry: [] } };
+  }
   if (record.type === 'created') {
     if (current) throw new Error('a second "created" record');
     const steps: Record<string, StepRecord> = {};
@@ -190,12 +230,14 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
       plan: record.plan,
       steps,
       completionOrder: [],
+      wavesStarted: [],
       wavesDone: [],
       wavesApproved: [],
       backups: [],
       alarms: [],
       audit: [],
       failures: 0,
+      requests: NO_REQUESTS,
     };
   }
   if (!current) throw new Error(`a "${record.type}" record before "created"`);
@@ -210,6 +252,8 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
       if (to !== record.to) throw new Error(`"${record.event}" leads to "${to}", record says "${record.to}"`);
       state.state = to;
       state.reason = record.reason;
+      // At rest, what was asked for has happened (or no longer applies).
+      if (RESTING_STATES.has(to)) state.requests = { retry: [] };
       break;
     }
     case 'step': {
@@ -229,11 +273,14 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
         error: record.error,
         data: record.data ?? step.data,
       };
+      if (record.event === 'retry' && state.requests.retry.includes(record.step))
+        state.requests = { ...state.requests, retry: state.requests.retry.filter((s) => s !== record.step) };
       if (to === 'succeeded') state.completionOrder.push(record.step);
       if ((to === 'failed' || to === 'timed-out') && record.event !== 'undo') state.failures++;
       break;
     }
     case 'wave':
+      if (record.event === 'started') state.wavesStarted.push(record.wave);
       if (record.event === 'verified') state.wavesDone.push(record.wave);
       if (record.event === 'approved') state.wavesApproved.push(record.wave);
       break;
@@ -249,6 +296,16 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
     case 'precheck':
       state.precheck = record.report;
       break;
+    case 'request':
+      state.requests = {
+        ...state.requests,
+        ...(record.request === 'pause' ? { pause: state.requests.pause ?? record.reason ?? 'paused' } : {}),
+        ...(record.request === 'rollback'
+          ? { rollback: state.requests.rollback ?? record.reason ?? 'rollback requested' }
+          : {}),
+        ...(record.request === 'retry' ? { retry: [...(record.steps ?? [])] } : {}),
+      };
+      break;
     case 'replan': {
       // Steps already known keep their history; the new plan's new steps start pending.
       const steps: Record<string, StepRecord> = {};
@@ -256,6 +313,7 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
         for (const s of wave.steps) steps[s.id] = state.steps[s.id] ?? { state: 'pending', attempts: 0 };
       state.plan = record.plan;
       state.steps = steps;
+      if (record.wave !== undefined) state.replannedAt = record.wave;
       if (record.inventory) state.inventory = record.inventory;
       break;
     }

@@ -6,9 +6,10 @@ import type { Campaign } from '../model/campaign.js';
 import type { Catalog } from '../model/component.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan } from '../model/plan.js';
-import { inScope } from '../planner/scope.js';
+import { inScope } from '../model/scope.js';
 import { mapLimit } from '../util/map-limit.js';
-import { type Adapters, vimHost } from './actions.js';
+import type { Adapters } from '../ports/adapters.js';
+import { vimHost } from './steps/index.js';
 import type { PrecheckReport, PrecheckResult } from './journal.js';
 
 /** Checks the live cloud against the plan before starting. Never throws for what it finds. */

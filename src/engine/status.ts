@@ -104,7 +104,7 @@ export function statusOf(snapshot: CampaignSnapshot): CampaignStatus {
   for (const wave of snapshot.plan.waves) {
     for (const n of wave.nodes) nodeWave.set(n, wave.index);
     for (const s of wave.steps)
-      if (s.node && s.kind !== 'migrate') {
+      if ('node' in s) {
         const list = nodeSteps.get(s.node);
         if (list) list.push(s.id);
         else nodeSteps.set(s.node, [s.id]);

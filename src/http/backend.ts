@@ -16,7 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { Adapters } from '../engine/actions.js';
+import type { Adapters } from '../ports/adapters.js';
 import type { EngineOptions } from '../engine/engine.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Clock } from '../ports/clock.js';

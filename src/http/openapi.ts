@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { CampaignSchema } from '../model/campaign.js';
 import { InventorySchema } from '../model/inventory.js';
 import { PlanSchema } from '../model/plan.js';
-import { CAMPAIGN_ID_PATTERN } from '../stores/file-store.js';
+import { CAMPAIGN_ID_PATTERN } from '../stores/journal-format.js';
 import {
   ActionRequestSchema,
   ActionResultSchema,

@@ -10,7 +10,7 @@ import { CampaignSchema } from '../model/campaign.js';
 import { InventorySchema } from '../model/inventory.js';
 import { PlanSchema } from '../model/plan.js';
 import { ACTIONS } from '../ports/authorizer.js';
-import { CAMPAIGN_ID_PATTERN } from '../stores/file-store.js';
+import { CAMPAIGN_ID_PATTERN } from '../stores/journal-format.js';
 
 /** The actions of `POST /v1/campaigns/{id}/actions/{action}`. */
 export const CAMPAIGN_ACTIONS = [

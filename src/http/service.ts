@@ -6,12 +6,11 @@
  * @module
  */
 import { setMaxListeners } from 'node:events';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { verifyPlan } from '../checker/verify-plan.js';
 import { systemClock } from '../clock/system-clock.js';
-import { type CampaignOutcome, createEngine, type Engine, type Notification } from '../engine/engine.js';
+import type { Command, Notification } from '../engine/commands.js';
+import { createEngine, type Engine } from '../engine/engine.js';
 import type { Alarm, JournalRecord } from '../engine/journal.js';
-import { RESTING_STATES } from '../engine/machine.js';
 import type { EnginePolicyInput } from '../engine/policy.js';
 import type { CampaignStatus } from '../engine/status.js';
 import {
@@ -20,19 +19,17 @@ import {
   EscalatorError,
   ForbiddenError,
   formatPath,
-  IllegalTransitionError,
 } from '../errors.js';
 import { checkCampaign, checkCampaignAgainstInventory, checkInventory } from '../loader/integrity.js';
 import { fromZodIssues } from '../loader/zod-issues.js';
-import type { Campaign } from '../model/campaign.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan } from '../model/plan.js';
 import { createPlan } from '../planner/create-plan.js';
 import type { Action, AuthorizationDecision, Authorizer, Principal } from '../ports/authorizer.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger, LogLevel } from '../ports/logger.js';
-import type { JournalEntry, StateStore } from '../ports/state-store.js';
-import { CAMPAIGN_ID_PATTERN } from '../stores/file-store.js';
+import type { StateStore } from '../ports/state-store.js';
+import { CAMPAIGN_ID_PATTERN } from '../stores/journal-format.js';
 import { type BackendFactory, type CampaignBackend, createSimulatorBackend } from './backend.js';
 import { campaignNotFound, HttpErrorCode, type RequestIssue, ServiceError } from './problem.js';
 import {
@@ -165,10 +162,8 @@ interface Entry {
   /** The journal, as stored: the store's records at open, then each record the engine writes. */
   readonly log: JournalRecord[];
   readonly listeners: Set<(record: JournalRecord) => void>;
-  /** The run in progress, settled when the campaign rests. */
+  /** Settles when the campaign rests, while it runs: for the service's log and shutdown. */
   run: Promise<void> | undefined;
-  /** Serialises the mutating requests on this campaign. */
-  queue: Promise<unknown>;
 }
 
 const DEFAULT_SERVICE_PRINCIPAL: Principal = Object.freeze({
@@ -177,17 +172,6 @@ const DEFAULT_SERVICE_PRINCIPAL: Principal = Object.freeze({
   via: 'local',
 });
 
-/** Which engine action each API action is checked as. `start` is a resume from `created`. */
-const ENGINE_ACTION: Readonly<Record<CampaignAction, Action>> = {
-  start: 'resume',
-  pause: 'pause',
-  resume: 'resume',
-  abort: 'abort',
-  rollback: 'rollback',
-  approve: 'approve',
-  restore: 'restore',
-  commit: 'commit',
-};
 
 /**
  * Creates a {@link CampaignService}. It starts opening the store's campaigns at once; `ready()` tells
@@ -270,7 +254,7 @@ class Service implements CampaignService {
 
   health(): Health {
     let running = 0;
-    for (const entry of this.#entries.values()) if (entry.run) running++;
+    for (const entry of this.#entries.values()) if (entry.engine.running) running++;
     return {
       status: this.#closing
         ? 'stopping'
@@ -312,10 +296,25 @@ class Service implements CampaignService {
 
   /** Opens a campaign from its journal (taking its lock) and starts following its records. */
   async #open(id: string): Promise<Entry> {
-    const entries = await this.#store.read(id);
+    const entries = (await this.#store.read(id)) as unknown as readonly JournalRecord[];
     const origin = originOf(entries);
     if (!origin) throw new EscalatorError(ErrorCode.JournalCorrupt, `campaign "${id}" has an empty journal`);
-    const backend = await this.#backend(origin.inventory, id, origin.createdAt);
+    const entry = await this.#entryFor(id, origin.inventory, origin.createdAt);
+    try {
+      await entry.engine.open(id);
+    } catch (error) {
+      await entry.backend.close?.();
+      throw error;
+    }
+    // Nothing is written between open and here: the engine holds the lock and does not run yet.
+    entry.log.push(...((await entry.engine.journal()) as unknown as JournalRecord[]));
+    this.#entries.set(id, entry);
+    return entry;
+  }
+
+  /** An engine for a campaign on its backend, its records followed into the in-memory log. */
+  async #entryFor(id: string, inventory: Inventory, createdAt: number): Promise<Entry> {
+    const backend = await this.#backend(inventory, id, createdAt);
     const engine = createEngine({
       adapters: backend.adapters,
       store: this.#store,
@@ -326,24 +325,8 @@ class Service implements CampaignService {
       owner: this.#owner,
       refreshInventory: backend.refreshInventory,
     });
-    try {
-      await engine.open(id);
-    } catch (error) {
-      await backend.close?.();
-      throw error;
-    }
-    // Nothing is written between open and here: the engine holds the lock and does not run yet.
-    const log = (await engine.journal()) as unknown as JournalRecord[];
-    const entry: Entry = {
-      id,
-      engine,
-      backend,
-      log: [...log],
-      listeners: new Set(),
-      run: undefined,
-      queue: Promise.resolve(),
-    };
-    engine.on('record', (record) => {
+    const entry: Entry = { id, engine, backend, log: [], listeners: new Set(), run: undefined };
+    engine.subscribe((record) => {
       entry.log.push(record);
       for (const listener of entry.listeners) {
         try {
@@ -353,7 +336,6 @@ class Service implements CampaignService {
         }
       }
     });
-    this.#entries.set(id, entry);
     return entry;
   }
 
@@ -370,7 +352,7 @@ class Service implements CampaignService {
     await this.#loaded;
     this.#assertOpen();
     // Authorized before the body is examined: who may not create learns nothing about the documents.
-    let decision = await this.#authorize(principal, 'create', looseId(body));
+    await this.#authorize(principal, 'create', looseId(body));
     const parsed = CreateCampaignRequestSchema.safeParse(body, { reportInput: true });
     if (!parsed.success)
       throw invalidBody(
@@ -387,7 +369,7 @@ class Service implements CampaignService {
           message: `"${id}" cannot be a campaign id (letters, digits, ".", "_" or "-", up to 128): pass an "id"`,
         },
       ]);
-    if (id !== looseId(body)) decision = await this.#authorize(principal, 'create', id);
+    if (id !== looseId(body)) await this.#authorize(principal, 'create', id);
     const issues = [
       ...prefixed('inventory', checkInventory(inventory)),
       ...prefixed('campaign', checkCampaign(campaign)),
@@ -419,46 +401,21 @@ class Service implements CampaignService {
             })),
           },
         );
-      await this.#writeCreated(principal, decision.reason, id, { inventory, campaign, plan });
-      let entry: Entry;
+      const entry = await this.#entryFor(id, inventory, this.#clock.now());
       try {
-        entry = await this.#open(id);
+        await entry.engine.create(principal, { id, inventory, campaign, plan });
       } catch (error) {
-        // Journaled but not opened (the backend failed, say): listed as unavailable, never half-there.
-        const code = EscalatorError.is(error) ? error.code : HttpErrorCode.Internal;
-        this.#unavailable.set(id, { id, code, message: messageOf(error) });
+        await entry.backend.close?.();
+        // Another process created it first: the journal the engine found says so.
+        if (EscalatorError.is(error) && error.code === ErrorCode.InvalidOption)
+          throw new ServiceError(409, HttpErrorCode.Conflict, `campaign "${id}" already exists: choose another id`);
         throw error;
       }
+      this.#entries.set(id, entry);
       this.#log('info', 'service.create', `created by ${principal.id}: ${plan.waves.length} waves`, id);
       return this.#summary(entry);
     } finally {
       this.#creating.delete(id);
-    }
-  }
-
-  /** Writes the journal's first records, as the engine would: `created`, then the audit of the creation. */
-  async #writeCreated(
-    principal: Principal,
-    reason: string,
-    id: string,
-    documents: { readonly inventory: Inventory; readonly campaign: Campaign; readonly plan: Plan },
-  ): Promise<void> {
-    const lock = await this.#store.lock(id, this.#owner);
-    try {
-      if ((await this.#store.read(id)).length > 0)
-        throw new ServiceError(
-          409,
-          HttpErrorCode.Conflict,
-          `campaign "${id}" already exists: choose another id`,
-        );
-      const at = new Date(this.#clock.now()).toISOString();
-      const records = [
-        { seq: 1, type: 'created', at, campaignId: id, ...documents },
-        { seq: 2, type: 'audit', at, principal, action: 'create', allowed: true, reason },
-      ] satisfies JournalRecord[];
-      await this.#store.append(id, records as unknown as JournalEntry[]);
-    } finally {
-      await lock.release();
     }
   }
 
@@ -536,107 +493,22 @@ class Service implements CampaignService {
   ): Promise<ActionResult> {
     await this.#loaded;
     const entry = this.#entry(id);
-    return this.#serial(entry, async () => {
-      this.#assertOpen();
-      const engine = entry.engine;
-      const running = entry.run !== undefined;
-      const state = engine.snapshot().state;
-      if (action === 'start') {
-        // The engine checks `resume` (a start is a resume from `created`); `start` is checked here so
-        // that a policy telling them apart is honoured.
-        await this.#authorize(principal, 'start', id);
-        if (state !== 'created' || running)
-          throw new IllegalTransitionError('campaign', running ? `${state} (running)` : state, 'start');
-      }
-      const call = (): Promise<CampaignOutcome> => {
-        switch (action) {
-          case 'start':
-          case 'resume':
-            return engine.resume(principal);
-          case 'approve':
-            return engine.approve(principal);
-          case 'pause':
-            return engine.pause(principal, options.reason);
-          case 'abort':
-            return engine.abort(principal, options.reason);
-          case 'rollback':
-            return engine.rollback(principal);
-          case 'restore':
-            return engine.restore(principal);
-          case 'commit':
-            return engine.commit(principal);
-        }
-      };
-      // Whether a campaign transition follows the engine's acceptance at once (to answer with the new state).
-      const transitionFollows = !(
-        action === 'pause' ||
-        (action === 'rollback' && running) ||
-        (action === 'resume' && !RESTING_STATES.has(state)) ||
-        (action === 'abort' && state === 'failed')
-      );
-      const { outcome } = await this.#accept(entry, ENGINE_ACTION[action], transitionFollows, call);
-      const startsRun = ['start', 'resume', 'approve', 'rollback', 'restore'].includes(action) && !running;
-      if (startsRun) this.#track(entry, outcome);
-      else outcome.catch((error: unknown) => this.#runFailed(entry, error));
-      this.#log('info', `service.${action}`, `${action} by ${principal.id}`, id);
-      return { ...this.#summary(entry), action };
-    });
+    this.#assertOpen();
+    const command: Command =
+      action === 'pause' || action === 'abort' || action === 'rollback'
+        ? { type: action, reason: options.reason }
+        : { type: action };
+    // Resolves once the engine accepted it (journaled, under way) or refused it: no guessing here.
+    await entry.engine.send(principal, command);
+    this.#track(entry);
+    this.#log('info', `service.${action}`, `${action} by ${principal.id}`, id);
+    return { ...this.#summary(entry), action };
   }
 
-  /**
-   * Calls an engine method and resolves once the engine accepted it: it rejected (forbidden, illegal in
-   * this state), or it audited the action as allowed and went on (then, when a campaign transition is
-   * expected, once that transition is journaled). Returns the method's own promise (settled when the
-   * campaign rests, for runs).
-   *
-   * The engine makes every check that follows its audit record synchronously after writing it, so one
-   * macrotask turn after that record, a rejection would have happened.
-   */
-  async #accept(
-    entry: Entry,
-    action: Action,
-    transitionFollows: boolean,
-    call: () => Promise<CampaignOutcome>,
-  ): Promise<{ readonly outcome: Promise<CampaignOutcome> }> {
-    const engine = entry.engine;
-    let audited = false;
-    let turned = false;
-    let transitioned = false;
-    let accept!: () => void;
-    const accepted = new Promise<void>((resolve) => {
-      accept = resolve;
-    });
-    const check = () => {
-      if (audited && turned && (transitioned || !transitionFollows)) accept();
-    };
-    const onRecord = (record: JournalRecord) => {
-      if (audited || record.type !== 'audit' || record.action !== action || !record.allowed) return;
-      audited = true;
-      void nextTurn().then(() => {
-        turned = true;
-        check();
-      });
-    };
-    const onTransition = () => {
-      if (!audited) return;
-      transitioned = true;
-      check();
-    };
-    engine.on('record', onRecord);
-    engine.on('transition', onTransition);
-    const outcome = call();
-    try {
-      await Promise.race([outcome, accepted]);
-    } finally {
-      engine.off('record', onRecord);
-      engine.off('transition', onTransition);
-    }
-    return { outcome };
-  }
-
-  /** Follows a run in the background until the campaign rests. */
-  #track(entry: Entry, outcome: Promise<CampaignOutcome>): void {
-    const run: Promise<void> = outcome.then(
+  /** Follows a running campaign in the background until it rests, for the log and for shutdown. */
+  #track(entry: Entry): void {
+    if (entry.run || !entry.engine.running) return;
+    const run: Promise<void> = entry.engine.whenResting().then(
       (result) => {
         this.#log(
           result.state === 'failed' ? 'warn' : 'info',
@@ -684,13 +556,12 @@ class Service implements CampaignService {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const paused: string[] = [];
     const entries = [...this.#entries.values()];
-    // Let requests in flight on each campaign finish (they were accepted before closing).
-    await Promise.all(entries.map((entry) => entry.queue.catch(() => undefined)));
     for (const entry of entries) {
-      if (!entry.run) continue;
+      if (!entry.engine.running) continue;
+      this.#track(entry);
       // Steps running finish and are journaled; no new step starts; the campaign rests in `paused`.
       entry.engine
-        .pause(this.#servicePrincipal, 'the service is shutting down')
+        .send(this.#servicePrincipal, { type: 'pause', reason: 'the service is shutting down' })
         .catch((error: unknown) => this.#runFailed(entry, error));
       paused.push(entry.id);
     }
@@ -757,12 +628,6 @@ class Service implements CampaignService {
       });
   }
 
-  #serial<T>(entry: Entry, task: () => Promise<T>): Promise<T> {
-    const run = entry.queue.then(task, task);
-    entry.queue = run.catch(() => undefined);
-    return run;
-  }
-
   #summary(entry: Entry): CampaignSummary {
     const snapshot = entry.engine.snapshot();
     const status = entry.engine.status();
@@ -770,7 +635,7 @@ class Service implements CampaignService {
       id: entry.id,
       state: snapshot.state,
       ...(snapshot.reason === undefined ? {} : { reason: snapshot.reason }),
-      running: entry.run !== undefined,
+      running: entry.engine.running,
       seq: snapshot.seq,
       createdAt: snapshot.createdAt,
       updatedAt: snapshot.updatedAt,
@@ -793,9 +658,9 @@ class Service implements CampaignService {
 
 /** The inventory and creation time a journal starts from. */
 function originOf(
-  entries: readonly JournalEntry[],
+  entries: readonly JournalRecord[],
 ): { readonly inventory: Inventory; readonly createdAt: number } | undefined {
-  const first = entries[0] as JournalRecord | undefined;
+  const first = entries[0];
   if (first?.type === 'created') return { inventory: first.inventory, createdAt: Date.parse(first.at) };
   if (first?.type === 'snapshot')
     return { inventory: first.state.inventory, createdAt: Date.parse(first.state.createdAt) };

@@ -4,7 +4,8 @@
  * passes the record through {@link redact} before it is written.
  * @module
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ErrorCode, EscalatorError } from '../errors.js';
 import type { Logger, LogLevel, LogRecord } from '../ports/logger.js';
 import { redact } from './redact.js';
@@ -30,7 +31,10 @@ export const noopLogger: Logger = Object.freeze({
 
 /** Options of {@link createJsonLinesLogger}. Give exactly one of `file` and `stream`. */
 export interface JsonLinesLoggerOptions {
-  /** Appends to this file (created if missing). The logger owns the file: {@link JsonLinesLogger.close} closes it. */
+  /**
+   * Appends to this file, created if missing, with its directory (and the directory's parents). The logger
+   * owns the file: {@link JsonLinesLogger.close} closes it.
+   */
   readonly file?: string | undefined;
   /** Writes to this stream (e.g. `process.stdout`); the host owns it: it is never ended. */
   readonly stream?: NodeJS.WritableStream | undefined;
@@ -50,7 +54,10 @@ export interface JsonLinesLoggerOptions {
 export interface JsonLinesLogger extends Logger {
   /** Resolves once every record logged so far has been handed to the file or stream; rejects after a write error. */
   flush(): Promise<void>;
-  /** Flushes, then closes the file (a host's stream is left open). Records logged afterwards are dropped. */
+  /**
+   * Flushes, then closes the file (a host's stream is left open). Records logged afterwards are dropped.
+   * Resolves even after a write error: that error went to `onError` when it happened.
+   */
   close(): Promise<void>;
 }
 
@@ -78,6 +85,12 @@ export function createJsonLinesLogger(options: JsonLinesLoggerOptions): JsonLine
     options.onError ??
     ((error: Error) =>
       process.emitWarning(`escalator: cannot write ${name}: ${error.message}`, 'EscalatorLogWarning'));
+  if (file !== undefined)
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+    } catch {
+      // Opening the file fails next, and that error goes to onError with the file's name.
+    }
   return new JsonLinesLoggerImpl(
     file === undefined ? stream! : createWriteStream(file, { flags: 'a' }),
     file !== undefined,
@@ -134,11 +147,17 @@ class JsonLinesLoggerImpl implements JsonLinesLogger {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.flush().finally(() => {
+    try {
+      await this.flush();
+    } catch {
+      // Already reported to onError; closing still releases the file.
+    } finally {
       this.#closed = true;
-    });
+    }
     if (!this.#owned) return;
-    await new Promise<void>((resolve) => this.#stream.end(resolve));
+    const stream = this.#stream as NodeJS.WritableStream & { destroyed?: boolean };
+    if (stream.destroyed === true) return;
+    await new Promise<void>((resolve) => stream.end(() => resolve()));
   }
 
   #fail(error: Error): void {

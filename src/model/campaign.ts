@@ -99,7 +99,11 @@ export const CampaignSchema = z.strictObject(
 
 /** An escalator/v1 Campaign, with every default filled in. */
 export type Campaign = z.output<typeof CampaignSchema>;
-/** A Campaign as written in a file. */
+/**
+ * A Campaign document as written in a file: zod's input type of {@link CampaignSchema}, where fields
+ * with defaults may be left out. Parse it (`parseCampaign`, `loadCampaign`, `CampaignSchema.parse`)
+ * to get a {@link Campaign}; what the engine's `create` takes is a `NewCampaign`.
+ */
 export type CampaignInput = z.input<typeof CampaignSchema>;
 /** How the campaign proceeds. */
 export type Strategy = Campaign['strategy'];

@@ -24,11 +24,13 @@ export const STEP_KINDS = [
 /** See {@link STEP_KINDS}. */
 export type StepKind = (typeof STEP_KINDS)[number];
 
+const mode = z.enum(['live', 'cold']);
+
 export const MigrationSchema = z.strictObject({
   instance: name,
   from: name,
   to: name,
-  mode: z.enum(['live', 'cold']),
+  mode,
   /**
    * Migrations of a wave run batch by batch (0 first); a batch never moves more than `maxImpacted`
    * members of one server group.
@@ -36,45 +38,91 @@ export const MigrationSchema = z.strictObject({
   batch: z.number().int().nonnegative().default(0),
 });
 
-/** How a step is undone during graceful rollback; absent when nothing needs undoing. */
-export const UndoSchema = z.strictObject({
-  kind: z.enum([
-    'enable-compute',
-    'disable-compute',
-    'migrate',
-    'downgrade-packages',
-    'start-instances',
-    'none',
-  ]),
-  /** For `downgrade-packages`: the versions to go back to. */
-  software: softwareVersions.optional(),
-  /** For `migrate`: where the instance goes back to. */
-  to: name.optional(),
-});
+/** Unique within the plan, stable: `w<wave>.<node>.<kind>`, `w<wave>.migrate.<instance>`... */
+const stepId = z.string().min(1);
 
-export const StepSchema = z.strictObject({
-  /** Unique within the plan, stable: `w<wave>.<node>.<kind>` or `w<wave>.migrate.<instance>`. */
-  id: z.string().min(1),
-  kind: z.enum(STEP_KINDS),
-  node: name.optional(),
-  instance: name.optional(),
-  vnf: name.optional(),
-  /** Instances concerned (notify, stop/start, check-empty). */
-  instances: nameList.optional(),
-  /** For upgrade-packages: component to target version. For backup: component to current version. */
-  software: softwareVersions.optional(),
-  from: name.optional(),
-  to: name.optional(),
-  mode: z.enum(['live', 'cold']).optional(),
-  batch: z.number().int().nonnegative().optional(),
+/** Fields every step has, whatever its kind (after its own fields). */
+const stepCommon = {
   /** Ids of steps that must have succeeded before this one starts. */
   after: z.array(z.string()).default([]),
   expectedSeconds: seconds,
   timeoutSeconds: seconds,
   /** What is checked to call the step done (human-readable; the engine knows how per kind). */
   verify: z.string(),
-  undo: UndoSchema.optional(),
-});
+};
+
+/** A step of `kind` with the common fields and `fields`, nothing else (in the order plans show them). */
+const member = <K extends StepKind, F extends z.ZodRawShape>(kind: K, fields: F) =>
+  z.strictObject({ id: stepId, kind: z.literal(kind), ...fields, ...stepCommon });
+
+/*
+ * Why there is no `undo` field: a step's undo follows from its kind (disable-compute is undone by
+ * enabling, enable-compute by disabling, a migration by moving the instance back to `from`,
+ * stop-instances by starting the same `instances`), so writing it down again could only disagree with
+ * what the engine does. The one kind whose undo needs data of its own, upgrade-packages, carries it as
+ * `previous`: every step is then self-describing, and a plan cannot name an undo the engine lacks.
+ */
+
+/** Zod schemas of each step kind, by kind. */
+export const STEP_SCHEMAS = {
+  /** Asks a VNF manager whether maintenance of `instances` may go ahead, and waits for its answer. */
+  'notify-vnf': member('notify-vnf', { vnf: name, instances: nameList }),
+  /** The scheduler places nothing new on `node`. Undo: enable it again. */
+  'disable-compute': member('disable-compute', { node: name }),
+  /** Moves `instance` from `from` to the planned `to`. Undo: move it back to `from`. */
+  migrate: member('migrate', {
+    instance: name,
+    from: name,
+    to: name,
+    mode,
+    /** The migration's batch (see {@link MigrationSchema}). */
+    batch: z.number().int().nonnegative(),
+  }),
+  /** Stops the `instances` that stay on `node` (stop-start action). Undo: start them again. */
+  'stop-instances': member('stop-instances', { node: name, instances: nameList }),
+  /** Fails unless the only instances left on `node` are `instances` (those allowed to stay). */
+  'check-empty': member('check-empty', { node: name, instances: nameList }),
+  /** Saves what a failed upgrade of `node` needs; `software`: component to current version. */
+  backup: member('backup', { node: name, software: softwareVersions }),
+  /**
+   * Installs `software` (component to target version) on `node`. Undo: install `previous` (component
+   * to the version before the upgrade).
+   */
+  'upgrade-packages': member('upgrade-packages', {
+    node: name,
+    software: softwareVersions,
+    previous: softwareVersions,
+  }),
+  /** Restarts `node`. */
+  reboot: member('reboot', { node: name }),
+  /** Waits until `node` answers again. */
+  'wait-node': member('wait-node', { node: name }),
+  /** Checks the services of `software`'s components on `node` run and report those versions. */
+  'verify-services': member('verify-services', { node: name, software: softwareVersions }),
+  /** Starts the `instances` stopped on `node` before. */
+  'start-instances': member('start-instances', { node: name, instances: nameList }),
+  /** The scheduler may use `node` again. Undo: disable it again. */
+  'enable-compute': member('enable-compute', { node: name }),
+  /** Tells the manager of `vnf` that maintenance of `instances` is over. */
+  'notify-vnf-done': member('notify-vnf-done', { vnf: name, instances: nameList }),
+} as const satisfies { readonly [K in StepKind]: z.ZodType<{ kind: K }> };
+
+/** Zod schema of one step: a union discriminated by `kind`, each kind with exactly the fields it needs. */
+export const StepSchema = z.discriminatedUnion('kind', [
+  STEP_SCHEMAS['notify-vnf'],
+  STEP_SCHEMAS['disable-compute'],
+  STEP_SCHEMAS['migrate'],
+  STEP_SCHEMAS['stop-instances'],
+  STEP_SCHEMAS['check-empty'],
+  STEP_SCHEMAS['backup'],
+  STEP_SCHEMAS['upgrade-packages'],
+  STEP_SCHEMAS['reboot'],
+  STEP_SCHEMAS['wait-node'],
+  STEP_SCHEMAS['verify-services'],
+  STEP_SCHEMAS['start-instances'],
+  STEP_SCHEMAS['enable-compute'],
+  STEP_SCHEMAS['notify-vnf-done'],
+]);
 
 export const WaveSchema = z.strictObject({
   index: z.number().int().nonnegative(),
@@ -135,8 +183,24 @@ export type PlanInput = z.input<typeof PlanSchema>;
 export type Wave = Plan['waves'][number];
 /** An instance move planned in a wave. */
 export type Migration = Wave['migrations'][number];
-/** One action of a wave. */
-export type Step = Wave['steps'][number];
+/** One action of a wave: a union discriminated by `kind` (see {@link STEP_SCHEMAS}). */
+export type Step = z.output<typeof StepSchema>;
+/** The step of one kind, e.g. `StepOf<'migrate'>`. */
+export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
+/** A step as written in a plan file (`after` may be left out). */
+export type StepInput = z.input<typeof StepSchema>;
+/** The steps that act on one node (every kind but migrations and VNF notices): they have `node`. */
+export type NodeStep = Extract<Step, { node: string }>;
+/** The kinds of {@link NodeStep}. */
+export type NodeStepKind = NodeStep['kind'];
+
+/**
+ * The node a step works on: its `node`, a migration's source, none for a VNF notice. For views that
+ * group steps by node (status, timelines).
+ */
+export function stepNode(step: Step): string | undefined {
+  return 'node' in step ? step.node : step.kind === 'migrate' ? step.from : undefined;
+}
 /** Predicted effect of the plan on one VNF. */
 export type VnfImpact = Plan['impact'][number];
 /** Totals of a plan. */

@@ -1,7 +1,9 @@
 /** A short account of an inventory (and what a campaign would touch), for `escalator validate`. */
-import { upgradeScope } from '../planner/scope.js';
+
+import { assertCampaign, assertInventory } from '../loader/assert-parsed.js';
 import type { Campaign } from './campaign.js';
 import type { Inventory, Role } from './inventory.js';
+import { upgradeScope } from './scope.js';
 
 /** Counts that describe an inventory and, given a campaign, its upgrade scope. */
 export interface InventorySummary {
@@ -23,6 +25,8 @@ export interface InventorySummary {
 
 /** Summarises an inventory; with a campaign, also how many nodes it upgrades. */
 export function summarizeInventory(inventory: Inventory, campaign?: Campaign): InventorySummary {
+  assertInventory(inventory);
+  if (campaign !== undefined) assertCampaign(campaign);
   // A Map, not a plain object: a site named "__proto__" must not reach Object.prototype.
   const bySite = new Map<string, Partial<Record<Role, number>>>();
   for (const node of inventory.nodes) {

@@ -4,6 +4,7 @@
  */
 import { resolveCatalog } from '../catalog/catalog.js';
 import { InfeasiblePlanError } from '../errors.js';
+import { assertCampaign, assertInventory } from '../loader/assert-parsed.js';
 import type { Campaign } from '../model/campaign.js';
 import { API_VERSION } from '../model/common.js';
 import type { Catalog } from '../model/component.js';
@@ -11,7 +12,6 @@ import type { Inventory } from '../model/inventory.js';
 import type { Plan, VnfImpact, Wave } from '../model/plan.js';
 import { planExactly } from './exact.js';
 import { buildPrecedence } from './precedence.js';
-import { resolveMaxParallel } from './scope.js';
 import { migrationSeconds, waveSteps } from './steps.js';
 import { buildWaves, type WaveDraft } from './waves.js';
 import { buildWorld, type World } from './world.js';
@@ -53,6 +53,8 @@ export interface PlanOptions {
  * ```
  */
 export function createPlan(inventory: Inventory, campaign: Campaign, options: PlanOptions = {}): Plan {
+  assertInventory(inventory);
+  assertCampaign(campaign);
   const catalog = options.catalog ?? resolveCatalog(campaign.components);
   const attempt = (computesPerWave?: number) => {
     const world = buildWorld(inventory, campaign, catalog);
@@ -188,10 +190,11 @@ function vnfImpact(world: World, drafts: WaveDraft[], waves: Wave[]): VnfImpact[
 /**
  * A lower bound on the number of waves of any valid plan: per site, the waves the controllers' clusters
  * need, then the compute waves (canary, then maxParallel at a time); sites add up when sequential.
+ * @internal
  */
 export function lowerBoundWaves(world: World): number {
   const { strategy } = world.campaign;
-  const maxParallel = resolveMaxParallel(world.inventory, world.campaign);
+  const maxParallel = world.strategy.maxParallel;
   const canary = Math.min(strategy.canary, maxParallel);
   const computeWaves = (count: number) =>
     count === 0 ? 0 : count <= canary ? 1 : 1 + Math.ceil((count - canary) / maxParallel);

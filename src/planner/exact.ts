@@ -51,8 +51,8 @@ import type { Campaign } from '../model/campaign.js';
 import type { Catalog } from '../model/component.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Migration, Plan } from '../model/plan.js';
+import { upgradeScope } from '../model/scope.js';
 import { buildPrecedence, isReady, type Precedence } from './precedence.js';
-import { resolveMaxParallel, upgradeScope } from './scope.js';
 import type { PlannedMigration, WaveDraft } from './waves.js';
 import { buildWorld, fits, type InstanceState, type NodeState, place, unplace, type World } from './world.js';
 
@@ -260,7 +260,7 @@ class ExactSearch {
     this.#canaryDone = options.canaryDone;
     this.#canaryDoneBefore = options.canaryDone;
     this.#budget = options.budget ?? EXACT_STATE_BUDGET;
-    this.#maxParallel = resolveMaxParallel(world.inventory, world.campaign);
+    this.#maxParallel = world.strategy.maxParallel;
     this.#canary = Math.min(world.campaign.strategy.canary, this.#maxParallel);
     this.#sequential = world.campaign.strategy.siteOrder === 'sequential';
     this.#planned = world.nodes.filter((n) => n.planned);

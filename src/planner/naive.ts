@@ -6,20 +6,22 @@
  * are not looked at: that is the point of the comparison.
  */
 import { resolveCatalog } from '../catalog/catalog.js';
+import { assertCampaign, assertInventory } from '../loader/assert-parsed.js';
 import type { Campaign } from '../model/campaign.js';
 import { API_VERSION } from '../model/common.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan } from '../model/plan.js';
 import { toWave } from './create-plan.js';
-import { resolveMaxParallel } from './scope.js';
 import type { PlannedMigration, WaveDraft } from './waves.js';
 import { buildWorld, fits, type InstanceState, type NodeState, place, unplace } from './world.js';
 
 /** Plans a campaign the naive way (see the module comment). Never fails: it just causes outages. */
 export function createNaivePlan(inventory: Inventory, campaign: Campaign): Plan {
+  assertInventory(inventory);
+  assertCampaign(campaign);
   const catalog = resolveCatalog(campaign.components);
   const world = buildWorld(inventory, campaign, catalog);
-  const batch = resolveMaxParallel(inventory, campaign);
+  const batch = world.strategy.maxParallel;
   const planned = world.nodes.filter((n) => n.planned);
   const drafts: WaveDraft[] = [];
   for (let start = 0; start < planned.length; start += batch) {

@@ -2,6 +2,7 @@
  * Re-planning mid-campaign: when the cloud changed (a node died, instances appeared), the remaining
  * work is planned again on a fresh inventory, keeping the waves already done as they were.
  */
+import { assertCampaign, assertInventory, assertPlan } from '../loader/assert-parsed.js';
 import type { Campaign } from '../model/campaign.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan } from '../model/plan.js';
@@ -26,6 +27,9 @@ export function replan(
   campaign: Campaign,
   options: PlanOptions = {},
 ): Plan {
+  assertPlan(plan);
+  assertInventory(freshInventory);
+  assertCampaign(campaign);
   const done = plan.waves.filter((w) => progress.wavesDone.includes(w.index));
   const upgraded = new Set(done.flatMap((w) => w.nodes));
   const inventory: Inventory = {

@@ -1,6 +1,6 @@
 /**
  * Expanding a wave into the concrete steps an engine runs, each with its expected duration, timeout,
- * verification and undo. Steps of one node run in sequence; nodes run side by side; migrations of one
+ * verification and what its undo needs. Steps of one node run in sequence; nodes run side by side; migrations of one
  * server group follow their batches.
  */
 import type { Step } from '../model/plan.js';
@@ -43,12 +43,22 @@ export function migrationSeconds(world: World, m: PlannedMigration): number {
         (world.groups[m.instance.group]?.recoverySeconds ?? 0);
 }
 
-function step(fields: Omit<Step, 'timeoutSeconds' | 'after'> & { after?: string[] }): Step {
-  const s = fields as Step;
-  s.expectedSeconds = Math.round(fields.expectedSeconds * 10) / 10;
-  s.after ??= [];
-  s.timeoutSeconds = timeoutFor(s.expectedSeconds);
-  return s;
+/** A step of one kind as the builder writes it: no timeout (derived), `after` may be left out. */
+type StepDraft = Step extends infer S
+  ? S extends Step
+    ? Omit<S, 'timeoutSeconds' | 'after'> & { after?: string[] }
+    : never
+  : never;
+
+/** A step from its draft: duration rounded, timeout derived; the draft's kind checks its fields. */
+function step(fields: StepDraft): Step {
+  const expectedSeconds = Math.round(fields.expectedSeconds * 10) / 10;
+  return {
+    ...fields,
+    expectedSeconds,
+    after: fields.after ?? [],
+    timeoutSeconds: timeoutFor(expectedSeconds),
+  } as Step;
 }
 
 /** Appends to the list under `key`, creating it. */
@@ -105,7 +115,6 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
           after: notifyIds,
           expectedSeconds: STEP_SECONDS.disableCompute,
           verify: 'the compute service reports disabled',
-          undo: { kind: 'enable-compute' },
         }),
       );
 
@@ -126,7 +135,6 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
       step({
         id,
         kind: 'migrate',
-        node: m.from.name,
         instance: m.instance.name,
         from: m.from.name,
         to: m.to.name,
@@ -135,7 +143,6 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
         after: previous ? [disableId(m.from), ...previous] : [disableId(m.from)],
         expectedSeconds: seconds,
         verify: 'the instance runs on the target node and its migration record says completed',
-        undo: { kind: 'migrate', to: m.from.name },
       }),
     );
     if (m.instance.group >= 0) {
@@ -170,7 +177,6 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
             after: previous,
             expectedSeconds: STEP_SECONDS.stopInstances,
             verify: 'the instances report SHUTOFF',
-            undo: { kind: 'start-instances' },
           }),
         );
       push(
@@ -208,7 +214,7 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
         after: previous,
         expectedSeconds: n.outdated.reduce((s, c) => s + (world.catalog[c]?.expectedSeconds ?? 120), 0),
         verify: 'the installed versions are the target versions',
-        undo: { kind: 'downgrade-packages', software: current },
+        previous: current,
       }),
     );
     if (n.disruption === 'reboot') {
@@ -265,7 +271,6 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
           after: previous,
           expectedSeconds: STEP_SECONDS.enableCompute,
           verify: 'the compute service reports enabled and up',
-          undo: { kind: 'disable-compute' },
         }),
       );
     tailIds.push(...previous);
@@ -273,7 +278,7 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
   }
   let notifyLead = 0;
   for (const s of steps) if (s.kind === 'notify-vnf') notifyLead = Math.max(notifyLead, s.expectedSeconds);
-  for (const [v] of touched) {
+  for (const [v, instances] of touched) {
     const vnf = world.vnfs[v];
     if (!vnf?.notify) continue;
     steps.push(
@@ -281,6 +286,7 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
         id: `${w}.notify-done.${vnf.name}`,
         kind: 'notify-vnf-done',
         vnf: vnf.name,
+        instances, // the same as its notify-vnf: the manager learns which instances are back
         after: tailIds,
         expectedSeconds: STEP_SECONDS.notifyDone,
         verify: 'the VNF manager received the notice',

@@ -12,7 +12,6 @@
 import { InfeasiblePlanError } from '../errors.js';
 import { type MoveUnit, TargetFinder } from './placement.js';
 import { isReady, type Precedence } from './precedence.js';
-import { resolveMaxParallel } from './scope.js';
 import { type InstanceState, type NodeState, place, unplace, type World } from './world.js';
 
 /** @internal */
@@ -65,7 +64,7 @@ export function buildWaves(
   computesPerWave = Number.POSITIVE_INFINITY,
 ): WaveDraft[] {
   const { campaign } = world;
-  const maxParallel = Math.min(resolveMaxParallel(world.inventory, campaign), computesPerWave);
+  const maxParallel = Math.min(world.strategy.maxParallel, computesPerWave);
   const sequential = campaign.strategy.siteOrder === 'sequential';
   const sites = siteOrder(world);
   const planned = world.nodes.filter((n) => n.planned);

@@ -6,7 +6,13 @@
 import type { Campaign } from '../model/campaign.js';
 import { type Catalog, DISRUPTIONS, type Disruption } from '../model/component.js';
 import type { Inventory, InventoryNode, Role } from '../model/inventory.js';
-import { inScope, instanceTreatment, outdatedComponents } from './scope.js';
+import {
+  inScope,
+  instanceTreatment,
+  outdatedComponents,
+  type ResolvedStrategy,
+  resolveStrategy,
+} from '../model/scope.js';
 
 /** @internal */
 export interface NodeState {
@@ -84,6 +90,8 @@ export interface ClusterState {
 export interface World {
   readonly inventory: Inventory;
   readonly campaign: Campaign;
+  /** The campaign's strategy, resolved once here (`maxParallel` as a number) for every planner. */
+  readonly strategy: ResolvedStrategy;
   readonly catalog: Catalog;
   readonly nodes: NodeState[];
   readonly instances: InstanceState[];
@@ -212,7 +220,18 @@ export function buildWorld(inventory: Inventory, campaign: Campaign, catalog: Ca
     );
     if (members.length > 0 && !covered) addCluster(`${site.name}/shared-services`, members, 1, -1, true);
   }
-  return { inventory, campaign, catalog, nodes, instances, groups, vnfs, clusters, nodeIndex };
+  return {
+    inventory,
+    campaign,
+    strategy: resolveStrategy(inventory, campaign),
+    catalog,
+    nodes,
+    instances,
+    groups,
+    vnfs,
+    clusters,
+    nodeIndex,
+  };
 }
 
 /** Puts an instance on a node, updating usage and group counts. @internal */

@@ -3,6 +3,8 @@
  * them or takes the library's adapters (simulator, OpenStack, SSH, libvirt, HTTP VNF manager).
  * @module
  */
+
+export type { Adapters } from './adapters.js';
 export {
   ACTIONS,
   type Action,

@@ -16,7 +16,7 @@ import type { Hypervisor } from '../ports/hypervisor.js';
 import type { BackupRef, NodeAgent } from '../ports/node-agent.js';
 import type { MigrationStatus, Vim } from '../ports/vim.js';
 import type { MaintenanceReply, VnfManager } from '../ports/vnf-manager.js';
-import { mulberry32 } from '../testing/synthetic-cloud.js';
+import { mulberry32 } from '../util/random.js';
 import { Accountant, type AvailabilityReport } from './availability.js';
 import type { Fault } from './faults.js';
 

@@ -15,7 +15,7 @@ import { replay } from '../engine/journal.js';
 import type { EnginePolicyInput } from '../engine/policy.js';
 import { type Campaign, CampaignSchema } from '../model/campaign.js';
 import { type Inventory, InventorySchema } from '../model/inventory.js';
-import type { Plan } from '../model/plan.js';
+import { type Plan, stepNode } from '../model/plan.js';
 import { createPlan } from '../planner/create-plan.js';
 import { createNaivePlan } from '../planner/naive.js';
 import type { Principal } from '../ports/authorizer.js';
@@ -117,7 +117,7 @@ function timelineOf(plan: Plan, steps: StepTimes): TimelineWave[] {
       const e = record.endedAt ? Date.parse(record.endedAt) : s;
       start = Math.min(start, s);
       end = Math.max(end, e);
-      const node = step.node ?? step.from;
+      const node = stepNode(step);
       if (!node || !wave.nodes.includes(node)) continue;
       const row = perNode.get(node) ?? { start: s, end: e, state: 'succeeded' };
       row.start = Math.min(row.start, s);

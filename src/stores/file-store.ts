@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   type FileHandle,
   link,
@@ -38,100 +38,15 @@ import { join, resolve } from 'node:path';
 import { ErrorCode, EscalatorError, JournalCorruptError, LockedError } from '../errors.js';
 import type { CallOptions } from '../ports/common.js';
 import type { JournalEntry, StateStore, StoreLock } from '../ports/state-store.js';
-
-/** What a campaign id must look like: it names a directory, so no separators and no leading dot. */
-export const CAMPAIGN_ID_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/**
- * Throws an {@link EscalatorError} (`ESC_INVALID_OPTION`) unless `campaign` matches
- * {@link CAMPAIGN_ID_PATTERN}. Both stores call it, so an id accepted in tests is accepted on disk.
- */
-export function assertCampaignId(campaign: string): void {
-  if (typeof campaign === 'string' && CAMPAIGN_ID_PATTERN.test(campaign)) return;
-  const shown = typeof campaign === 'string' ? JSON.stringify(campaign) : String(campaign);
-  throw new EscalatorError(
-    ErrorCode.InvalidOption,
-    `campaign id ${shown} is not valid: use 1 to 128 letters, digits, ".", "_" or "-", starting with a letter ` +
-      'or a digit (the id names a directory)',
-  );
-}
-
-/**
- * Checks entries about to be appended after `lastSeq` and returns their JSON texts. A wrong `seq` is a
- * bug of the caller (the engine assigns consecutive numbers), so it throws rather than writes.
- * @internal
- */
-export function entriesToJson(campaign: string, entries: readonly JournalEntry[], lastSeq: number): string[] {
-  const out: string[] = [];
-  let expected = lastSeq + 1;
-  for (const [i, entry] of entries.entries()) {
-    const json = entryToJson(campaign, entry, `entry ${i}`);
-    if (entry.seq !== expected)
-      throw new EscalatorError(
-        ErrorCode.InvalidOption,
-        `append to campaign "${campaign}": entry ${i} has seq ${entry.seq}, but the journal's last seq is ` +
-          `${expected - 1}, so the next entry must have seq ${expected}`,
-      );
-    out.push(json);
-    expected++;
-  }
-  return out;
-}
-
-/**
- * Checks that `entry` is a journal entry (`seq` a whole number from 1, `type` a string, no reserved `h`)
- * and returns its JSON.
- * @internal
- */
-export function entryToJson(campaign: string, entry: JournalEntry, what: string): string {
-  const where = `campaign "${campaign}": ${what}`;
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
-    throw new EscalatorError(ErrorCode.InvalidOption, `${where} is not an object`);
-  if (!Number.isSafeInteger(entry.seq) || entry.seq < 1)
-    throw new EscalatorError(ErrorCode.InvalidOption, `${where} needs a whole number "seq" from 1`);
-  if (typeof entry.type !== 'string')
-    throw new EscalatorError(ErrorCode.InvalidOption, `${where} needs a string "type"`);
-  if (Object.hasOwn(entry, 'h'))
-    throw new EscalatorError(
-      ErrorCode.InvalidOption,
-      `${where} has a field "h", which the store reserves for its checksum; rename the field`,
-    );
-  let json: string;
-  try {
-    json = JSON.stringify(entry);
-  } catch (error) {
-    throw new EscalatorError(ErrorCode.InvalidOption, `${where} cannot be written as JSON`, { cause: error });
-  }
-  if (typeof json !== 'string' || !json.startsWith('{'))
-    throw new EscalatorError(ErrorCode.InvalidOption, `${where} does not serialise to a JSON object`);
-  return json;
-}
-
-/**
- * Checks a compaction snapshot (`type: 'snapshot'`, `seq` the last seq it covers) against the journal.
- * @internal
- */
-export function checkSnapshot(
-  campaign: string,
-  snapshot: JournalEntry,
-  bounds: { readonly snapshotSeq: number; readonly lastSeq: number },
-): string {
-  const json = entryToJson(campaign, snapshot, 'snapshot');
-  if (snapshot.type !== 'snapshot')
-    throw new EscalatorError(
-      ErrorCode.InvalidOption,
-      `campaign "${campaign}": a snapshot must have type "snapshot", got ${JSON.stringify(snapshot.type)}`,
-    );
-  if (bounds.lastSeq === 0)
-    throw new EscalatorError(ErrorCode.InvalidOption, `campaign "${campaign}" has no journal to compact`);
-  if (snapshot.seq > bounds.lastSeq || snapshot.seq < bounds.snapshotSeq)
-    throw new EscalatorError(
-      ErrorCode.InvalidOption,
-      `campaign "${campaign}": the snapshot's seq ${snapshot.seq} must lie between the current snapshot's ` +
-        `seq ${bounds.snapshotSeq} and the last seq ${bounds.lastSeq}`,
-    );
-  return json;
-}
+import {
+  assertCampaignId,
+  CAMPAIGN_ID_PATTERN,
+  checkRecord,
+  checkSnapshot,
+  entriesToJson,
+  sha256,
+  withHash,
+} from './journal-format.js';
 
 /** Options of {@link createFileStore}. */
 export interface FileStoreOptions {
@@ -189,15 +104,6 @@ const JOURNAL = 'journal.jsonl';
 const SNAPSHOT = 'snapshot.json';
 const LOCK = 'lock';
 const NEWLINE = 0x0a;
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** The JSON of an entry with its checksum appended as the last field. */
-function withHash(json: string, h: string): string {
-  return `${json.slice(0, -1)},"h":"${h}"}`;
-}
 
 function errorCode(error: unknown): string | undefined {
   return (error as { code?: unknown } | null)?.code as string | undefined;
@@ -601,24 +507,6 @@ function throwIfDamaged(campaign: string, scan: Scan): void {
       scan.torn.record,
       'truncated last record (no newline): the process may have died while writing it; `repair` drops it',
     );
-}
-
-/** Parses one stored record and splits off its `h`; returns a problem description when it cannot. */
-function checkRecord(text: string): { entry: JournalEntry; json: string; h: string } | { problem: string } {
-  if (text === '') return { problem: 'empty line' };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { problem: 'unparseable JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { problem: 'not a journal record (expected a JSON object)' };
-  const { h, ...entry } = value as Record<string, unknown>;
-  if (typeof h !== 'string') return { problem: 'missing checksum field "h"' };
-  if (!Number.isSafeInteger(entry['seq'])) return { problem: 'missing or invalid "seq"' };
-  if (typeof entry['type'] !== 'string') return { problem: 'missing or invalid "type"' };
-  return { entry: entry as JournalEntry, json: JSON.stringify(entry), h };
 }
 
 async function readOptional(path: string): Promise<Buffer | undefined> {

@@ -3,11 +3,6 @@
  * fsynced, locked), {@link createMemoryStore} for tests and the simulator.
  * @module
  */
-export {
-  assertCampaignId,
-  CAMPAIGN_ID_PATTERN,
-  createFileStore,
-  type FileStateStore,
-  type FileStoreOptions,
-} from './file-store.js';
+export { createFileStore, type FileStateStore, type FileStoreOptions } from './file-store.js';
+export { assertCampaignId, CAMPAIGN_ID_PATTERN } from './journal-format.js';
 export { createMemoryStore, type MemoryStateStore } from './memory-store.js';

@@ -15,7 +15,7 @@
 import { LockedError } from '../errors.js';
 import type { CallOptions } from '../ports/common.js';
 import type { JournalEntry, StateStore, StoreLock } from '../ports/state-store.js';
-import { assertCampaignId, checkSnapshot, entriesToJson } from './file-store.js';
+import { assertCampaignId, checkSnapshot, entriesToJson } from './journal-format.js';
 
 /** A {@link StateStore} in memory; compaction is always available. */
 export interface MemoryStateStore extends StateStore {

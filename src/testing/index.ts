@@ -3,10 +3,12 @@
  * clouds of any size.
  * @module
  */
+
+// The generator behind the synthetic clouds, public here since before it moved to util/.
+export { mulberry32 } from '../util/random.js';
 export {
   ANTELOPE_SOFTWARE,
   generateCloud,
-  mulberry32,
   type SyntheticCloud,
   type SyntheticCloudOptions,
   type SyntheticResources,

@@ -7,9 +7,17 @@
  *
  * @module
  */
-import { ErrorCode, EscalatorError } from '../errors.js';
-import { type CampaignInput, maxParallel as maxParallelSchema } from '../model/campaign.js';
-import type { InventoryInput } from '../model/inventory.js';
+import type { z } from 'zod';
+import { DocumentError, ErrorCode, EscalatorError } from '../errors.js';
+import { fromZodIssues } from '../loader/zod-issues.js';
+import {
+  type Campaign,
+  type CampaignInput,
+  CampaignSchema,
+  maxParallel as maxParallelSchema,
+} from '../model/campaign.js';
+import { type Inventory, type InventoryInput, InventorySchema } from '../model/inventory.js';
+import { mulberry32, shuffle } from '../util/random.js';
 
 type NodeInput = InventoryInput['nodes'][number];
 type ClusterInput = NonNullable<InventoryInput['clusters']>[number];
@@ -121,12 +129,15 @@ export interface SyntheticCloudOptions {
   readonly name?: string | undefined;
 }
 
-/** A generated cloud: an inventory and a campaign that upgrades all of it from Zed to Antelope. */
+/**
+ * A generated cloud: an inventory and a campaign that upgrades all of it from Zed to Antelope, both
+ * parsed (defaults filled in), so they go to `createPlan` and the engine as they are.
+ */
 export interface SyntheticCloud {
   /** The cloud as it is, with every node on {@link ZED_SOFTWARE} versions. */
-  inventory: InventoryInput;
+  inventory: Inventory;
   /** A campaign to {@link ANTELOPE_SOFTWARE} versions of every component. */
-  campaign: CampaignInput;
+  campaign: Campaign;
 }
 
 /**
@@ -227,28 +238,6 @@ const FLAVORS: readonly SyntheticResources[] = [
 const DEFAULT_CAPACITY: SyntheticResources = { vcpus: 64, memoryMiB: 262144, diskGiB: 3840 };
 /** The inventory's overcommit (Nova's usual allocation ratios). */
 const OVERCOMMIT = { cpu: 4, memory: 1, disk: 1 } as const;
-
-/**
- * A small, fast, seeded pseudo-random generator (mulberry32). Each call of the returned function
- * gives the next number in [0, 1); the same seed always gives the same sequence.
- *
- * @param seed - any number; only its low 32 bits are used.
- * @example
- * ```ts
- * const random = mulberry32(42);
- * const dice = 1 + Math.floor(random() * 6);
- * ```
- */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Generates a synthetic cloud: controllers, network, storage and compute nodes over one or more
@@ -396,7 +385,20 @@ export function generateCloud(options: SyntheticCloudOptions): SyntheticCloud {
       maxFailures: 0,
     },
   };
-  return { inventory, campaign };
+  // Parsed, not cast: the documents get their defaults, and a bad option (a name zod refuses) is
+  // reported as a DocumentError rather than failing later in the planner.
+  return {
+    inventory: parseGenerated('Inventory', inventory, InventorySchema),
+    campaign: parseGenerated('Campaign', campaign, CampaignSchema),
+  };
+}
+
+/** Parses a generated document; throws {@link DocumentError} listing its problems. */
+function parseGenerated<S extends z.ZodType>(kind: string, document: z.input<S>, schema: S): z.output<S> {
+  const parsed = schema.safeParse(document, { reportInput: true });
+  if (!parsed.success)
+    throw new DocumentError(`<generateCloud ${kind}>`, fromZodIssues(parsed.error.issues, schema));
+  return parsed.data;
 }
 
 interface ResolvedOptions {
@@ -609,16 +611,6 @@ function pickFlavor(weights: readonly number[], target: number, random: () => nu
   const lo = weights[hi - 1] as number;
   const up = weights[hi] as number;
   return random() < (target - lo) / (up - lo) ? hi : hi - 1;
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const tmp = items[i] as T;
-    items[i] = items[j] as T;
-    items[j] = tmp;
-  }
-  return items;
 }
 
 function versions(components: readonly string[]): Record<string, string> {

@@ -8,7 +8,12 @@
 import { DocumentError } from '../../errors.js';
 import { checkInventory } from '../../loader/integrity.js';
 import { fromZodIssues } from '../../loader/zod-issues.js';
-import { type InventoryInput, InventorySchema, type MigrationMode } from '../../model/inventory.js';
+import {
+  type Inventory,
+  type InventoryInput,
+  InventorySchema,
+  type MigrationMode,
+} from '../../model/inventory.js';
 import type { CallOptions } from '../../ports/common.js';
 import { mapLimit } from './internal.js';
 import type { KeystoneSession } from './keystone.js';
@@ -80,8 +85,8 @@ function uniqueNames<T extends { id: string; name: string }>(items: readonly T[]
 }
 
 /**
- * Reads the cloud and returns an escalator/v1 Inventory document, validated with `InventorySchema`
- * and the inventory's integrity checks (so it loads as is). Instance names are Nova's; a name used by
+ * Reads the cloud and returns an escalator/v1 Inventory, parsed with `InventorySchema` (defaults filled
+ * in, ready for {@link createPlan} and the engine) and checked for integrity (so it loads as is). Instance names are Nova's; a name used by
  * several servers (Nova allows that) gets the server id's first 8 characters appended, and every
  * instance carries its Nova `id`, so pass the inventory's instances to `createOpenStackVim` to have
  * the adapter follow those names. Overcommit ratios are the lowest Placement applies on any compute
@@ -98,7 +103,7 @@ function uniqueNames<T extends { id: string; name: string }>(items: readonly T[]
 export async function importInventory(
   session: KeystoneSession,
   options: ImportInventoryOptions = {},
-): Promise<InventoryInput> {
+): Promise<Inventory> {
   const signal = options.signal;
   const warn = options.onWarning ?? (() => undefined);
   const placement = options.placement ?? createPlacementClient({ session });
@@ -204,10 +209,11 @@ export async function importInventory(
   };
   if (Object.keys(overcommit).length > 0) document.overcommit = overcommit;
 
+  // Parsed, so the result has its defaults filled in: it goes to createPlan and the engine as is.
   const parsed = InventorySchema.safeParse(document);
   const issues = parsed.success
     ? checkInventory(parsed.data)
     : fromZodIssues(parsed.error.issues, InventorySchema);
-  if (issues.length > 0) throw new DocumentError('<openstack>', issues);
-  return document;
+  if (!parsed.success || issues.length > 0) throw new DocumentError('<openstack>', issues);
+  return parsed.data;
 }

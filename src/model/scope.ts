@@ -1,9 +1,11 @@
 /**
- * Which nodes a campaign touches: in scope, up, and running a component whose version differs from
- * the target. Pure; shared by the summary, the planner and the engine.
+ * Campaign semantics over an inventory: which nodes a campaign touches (in scope, up, and running a
+ * component whose version differs from the target), how their instances are treated, and the strategy
+ * with its relative limits resolved to numbers. Pure; shared by the summary, the planner, the checker
+ * and the engine, so it lives with the documents rather than in any one of them.
  */
-import type { Campaign } from '../model/campaign.js';
-import type { Inventory, InventoryNode } from '../model/inventory.js';
+import type { Campaign } from './campaign.js';
+import type { Inventory, InventoryNode } from './inventory.js';
 
 /** True when the node falls inside the campaign's scope (every given filter matches). */
 export function inScope(node: InventoryNode, scope: Campaign['scope']): boolean {
@@ -45,7 +47,8 @@ export function upgradeScope(inventory: Inventory, campaign: Campaign): UpgradeS
 
 /**
  * The most compute nodes one wave may take: `strategy.maxParallel` as a number, or as a percentage of
- * the in-scope compute nodes (rounded down, at least 1).
+ * the in-scope compute nodes (rounded down, at least 1). Prefer {@link resolveStrategy}, which resolves
+ * it once for everything that reads the strategy.
  */
 export function resolveMaxParallel(inventory: Inventory, campaign: Campaign): number {
   const { maxParallel } = campaign.strategy;
@@ -54,6 +57,20 @@ export function resolveMaxParallel(inventory: Inventory, campaign: Campaign): nu
     (n) => n.roles.includes('compute') && inScope(n, campaign.scope),
   ).length;
   return Math.max(1, Math.floor((computes * Number.parseFloat(maxParallel)) / 100));
+}
+
+/**
+ * A campaign's strategy with `maxParallel` resolved against the inventory to a number of nodes, so the
+ * planners and the checker read one value instead of each turning a percentage into a count.
+ */
+export type ResolvedStrategy = Omit<Campaign['strategy'], 'maxParallel'> & {
+  /** The most compute nodes one wave may take (see {@link resolveMaxParallel}). */
+  readonly maxParallel: number;
+};
+
+/** The campaign's strategy with every limit that depends on the inventory resolved (see {@link ResolvedStrategy}). */
+export function resolveStrategy(inventory: Inventory, campaign: Campaign): ResolvedStrategy {
+  return { ...campaign.strategy, maxParallel: resolveMaxParallel(inventory, campaign) };
 }
 
 /**
