@@ -28,9 +28,9 @@ import {
   type NewRecord,
   type Observation,
   type Plan,
+  type Principal,
   parseCampaign,
   parseInventory,
-  type Principal,
   replay,
   type StepOf,
 } from '../src/index.js';
@@ -154,38 +154,48 @@ const transitions = (records: readonly JournalRecord[]) =>
 
 describe('commands in every campaign state', () => {
   /** For each command: the event it moves the campaign by in each state when resting, or null (refused). */
-  const gated = { ...docs, campaign: { ...campaign, strategy: { ...campaign.strategy, approveAfterWaves: [0] } } };
-  const expected: Readonly<Record<CommandType, Partial<Record<CampaignState, CampaignEvent | 'accepted'>>>> = {
-    start: { created: 'start' },
-    resume: {
-      created: 'start',
-      paused: 'resume',
-      failed: 'recheck',
-      // A crash left it working: accepted, and the engine goes on from the journal.
-      prechecking: 'accepted',
-      'backing-up': 'accepted',
-      executing: 'accepted',
-      verifying: 'accepted',
-      'rolling-back': 'accepted',
-      restoring: 'accepted',
-    },
-    approve: {},
-    pause: {},
-    abort: {
-      created: 'abort',
-      prechecking: 'abort',
-      'backing-up': 'abort',
-      executing: 'abort',
-      paused: 'abort',
-      verifying: 'abort',
-      'rolling-back': 'abort',
-      failed: 'accepted',
-    },
-    rollback: { executing: 'rollback', paused: 'rollback', verifying: 'rollback', completed: 'rollback', failed: 'rollback' },
-    restore: { failed: 'restore', 'rolled-back': 'restore' },
-    commit: { completed: 'commit' },
-    notify: Object.fromEntries(CAMPAIGN_STATES.map((s) => [s, 'accepted'])),
+  const gated = {
+    ...docs,
+    campaign: { ...campaign, strategy: { ...campaign.strategy, approveAfterWaves: [0] } },
   };
+  const expected: Readonly<Record<CommandType, Partial<Record<CampaignState, CampaignEvent | 'accepted'>>>> =
+    {
+      start: { created: 'start' },
+      resume: {
+        created: 'start',
+        paused: 'resume',
+        failed: 'recheck',
+        // A crash left it working: accepted, and the engine goes on from the journal.
+        prechecking: 'accepted',
+        'backing-up': 'accepted',
+        executing: 'accepted',
+        verifying: 'accepted',
+        'rolling-back': 'accepted',
+        restoring: 'accepted',
+      },
+      approve: {},
+      pause: {},
+      abort: {
+        created: 'abort',
+        prechecking: 'abort',
+        'backing-up': 'abort',
+        executing: 'abort',
+        paused: 'abort',
+        verifying: 'abort',
+        'rolling-back': 'abort',
+        failed: 'accepted',
+      },
+      rollback: {
+        executing: 'rollback',
+        paused: 'rollback',
+        verifying: 'rollback',
+        completed: 'rollback',
+        failed: 'rollback',
+      },
+      restore: { failed: 'restore', 'rolled-back': 'restore' },
+      commit: { completed: 'commit' },
+      notify: Object.fromEntries(CAMPAIGN_STATES.map((s) => [s, 'accepted'])),
+    };
   const commands: Readonly<Record<CommandType, Command>> = {
     start: { type: 'start' },
     resume: { type: 'resume' },
@@ -262,33 +272,60 @@ describe('commands in every campaign state', () => {
 
   it('a denied command writes only its denial and is refused with ForbiddenError', () => {
     for (const state of CAMPAIGN_STATES) {
-      const d = decide(at(state), command({ type: 'rollback' }, operator, { allowed: false, reason: 'no' }), ctx);
+      const d = decide(
+        at(state),
+        command({ type: 'rollback' }, operator, { allowed: false, reason: 'no' }),
+        ctx,
+      );
       expect(d.refusal).toBeInstanceOf(ForbiddenError);
-      expect(d.records).toEqual([expect.objectContaining({ type: 'audit', allowed: false, action: 'rollback' })]);
+      expect(d.records).toEqual([
+        expect.objectContaining({ type: 'audit', allowed: false, action: 'rollback' }),
+      ]);
       expect(d.effects).toEqual([]);
     }
   });
 
   it('notifications: a reply is delivered, a critical alarm or a node down asks a running campaign to pause', () => {
     const core = at('executing', { active: true });
-    const reply = decide(core, command({ type: 'notify', notification: { type: 'maintenance-reply', notice: 'n', reply: 'ack' } }), ctx);
+    const reply = decide(
+      core,
+      command({ type: 'notify', notification: { type: 'maintenance-reply', notice: 'n', reply: 'ack' } }),
+      ctx,
+    );
     expect(reply.effects).toEqual([{ type: 'deliver-reply', notice: 'n', reply: 'ack' }]);
     const critical = decide(
       core,
-      command({ type: 'notify', notification: { type: 'alarm', severity: 'critical', object: 'cmp-1', message: 'fire' } }),
+      command({
+        type: 'notify',
+        notification: { type: 'alarm', severity: 'critical', object: 'cmp-1', message: 'fire' },
+      }),
       ctx,
     );
     expect(critical.records.map((r) => r.type)).toEqual(['audit', 'alarm', 'request']);
-    const down = decide(core, command({ type: 'notify', notification: { type: 'node-event', node: 'cmp-2', event: 'down' } }), ctx);
-    expect(down.records[2]).toMatchObject({ request: 'pause', reason: expect.stringContaining('cmp-2 went down') });
+    const down = decide(
+      core,
+      command({ type: 'notify', notification: { type: 'node-event', node: 'cmp-2', event: 'down' } }),
+      ctx,
+    );
+    expect(down.records[2]).toMatchObject({
+      request: 'pause',
+      reason: expect.stringContaining('cmp-2 went down'),
+    });
     const minor = decide(
       core,
-      command({ type: 'notify', notification: { type: 'alarm', severity: 'minor', object: 'x', message: 'm' } }),
+      command({
+        type: 'notify',
+        notification: { type: 'alarm', severity: 'minor', object: 'x', message: 'm' },
+      }),
       ctx,
     );
     expect(minor.records.map((r) => r.type)).toEqual(['audit', 'alarm']);
     // Resting: recorded, no request.
-    const resting = decide(at('paused'), command({ type: 'notify', notification: { type: 'node-event', node: 'cmp-2', event: 'down' } }), ctx);
+    const resting = decide(
+      at('paused'),
+      command({ type: 'notify', notification: { type: 'node-event', node: 'cmp-2', event: 'down' } }),
+      ctx,
+    );
     expect(resting.records.map((r) => r.type)).toEqual(['audit', 'alarm']);
   });
 });
@@ -300,7 +337,10 @@ describe('a campaign driven by observations alone', () => {
     const core = coreWith();
     let out = settle(core, command({ type: 'start' }));
     expect(out.effects).toEqual([{ type: 'precheck', key: 'precheck' }]);
-    out = finish(core, 'precheck', { type: 'prechecked', report: { ok: true, checks: [], unhealthyNodes: [] } });
+    out = finish(core, 'precheck', {
+      type: 'prechecked',
+      report: { ok: true, checks: [], unhealthyNodes: [] },
+    });
     expect(transitions(out.records)).toEqual(['prechecks-passed', 'backup-done']);
     const wave0 = plan.waves[0] as Plan['waves'][number];
     expect(out.effects).toEqual([{ type: 'check-drift', key: 'drift:0', wave: 0 }]);
@@ -308,7 +348,10 @@ describe('a campaign driven by observations alone', () => {
     expect(out.records[0]).toMatchObject({ type: 'wave', wave: 0, event: 'started' });
     // Only steps with nothing to wait for are started, each prepared first.
     const first = out.effects.map((e) => (e.type === 'prepare-step' ? e.step.id : e.type));
-    for (const id of first) expect(wave0.steps.find((s) => s.id === id)?.after.filter((a) => wave0.steps.some((s) => s.id === a))).toEqual([]);
+    for (const id of first)
+      expect(
+        wave0.steps.find((s) => s.id === id)?.after.filter((a) => wave0.steps.some((s) => s.id === a)),
+      ).toEqual([]);
     // Run every step to success in whatever order the core offers them, checking dependencies.
     let guard = 0;
     const done = new Set<string>();
@@ -316,14 +359,19 @@ describe('a campaign driven by observations alone', () => {
       const next = [...core.inFlight.values()][0];
       if (!next || guard++ > 10_000) break;
       if (next.type === 'prepare-step') {
-        for (const a of next.step.after) if (core.index.steps.get(a)?.wave === next.wave) expect(done.has(a), `${next.step.id} after ${a}`).toBe(true);
+        for (const a of next.step.after)
+          if (core.index.steps.get(a)?.wave === next.wave)
+            expect(done.has(a), `${next.step.id} after ${a}`).toBe(true);
         finish(core, next.key, { type: 'step-prepared', step: next.step.id, data: undefined });
       } else if (next.type === 'run-step') {
         done.add(next.step.id);
         finish(core, next.key, { type: 'step-ended', step: next.step.id, outcome: 'succeeded' });
-      } else if (next.type === 'verify-wave') finish(core, next.key, { type: 'wave-verified', wave: next.wave, problems: undefined });
-      else if (next.type === 'check-drift') finish(core, next.key, { type: 'drift-checked', wave: next.wave, problems: undefined });
-      else if (next.type === 'verify-campaign') finish(core, next.key, { type: 'campaign-verified', problems: undefined });
+      } else if (next.type === 'verify-wave')
+        finish(core, next.key, { type: 'wave-verified', wave: next.wave, problems: undefined });
+      else if (next.type === 'check-drift')
+        finish(core, next.key, { type: 'drift-checked', wave: next.wave, problems: undefined });
+      else if (next.type === 'verify-campaign')
+        finish(core, next.key, { type: 'campaign-verified', problems: undefined });
       else throw new Error(`unexpected ${next.type}`);
     }
     expect(core.snapshot.state).toBe('completed');
@@ -353,7 +401,9 @@ describe('a campaign driven by observations alone', () => {
       error: { code: 'ESC_ADAPTER_FAILURE', message: 'boom' },
     });
     expect(out.records.map((r) => r.type)).toContain('request');
-    expect(out.records).toContainEqual(expect.objectContaining({ type: 'alarm', alarm: expect.objectContaining({ code: 'step-failed' }) }));
+    expect(out.records).toContainEqual(
+      expect.objectContaining({ type: 'alarm', alarm: expect.objectContaining({ code: 'step-failed' }) }),
+    );
     // Drain whatever else was in flight.
     for (const e of [...core.inFlight.values()])
       finish(core, e.key as string, { type: 'effect-cancelled', key: e.key as string });
@@ -385,10 +435,21 @@ describe('a campaign driven by observations alone', () => {
   it('a step a crash left running is probed, not run again; done → succeeded', () => {
     const core = at('executing');
     evolve(core, { type: 'wave', at: ctx.now, wave: 0, event: 'started', seq: core.snapshot.seq + 1 });
-    const id = (plan.waves[0]?.steps[0]?.id) as string;
-    evolve(core, { type: 'step', at: ctx.now, step: id, event: 'start', from: 'pending', to: 'running', data: { bootId: 'b1' }, seq: core.snapshot.seq + 1 });
+    const id = plan.waves[0]?.steps[0]?.id as string;
+    evolve(core, {
+      type: 'step',
+      at: ctx.now,
+      step: id,
+      event: 'start',
+      from: 'pending',
+      to: 'running',
+      data: { bootId: 'b1' },
+      seq: core.snapshot.seq + 1,
+    });
     const out = settle(core, command({ type: 'resume' }));
-    expect(out.effects).toContainEqual(expect.objectContaining({ type: 'probe-step', key: `step:${id}`, data: { bootId: 'b1' } }));
+    expect(out.effects).toContainEqual(
+      expect.objectContaining({ type: 'probe-step', key: `step:${id}`, data: { bootId: 'b1' } }),
+    );
     const done = finish(core, `step:${id}`, { type: 'step-probed', step: id, done: true });
     expect(done.records[0]).toMatchObject({ step: id, event: 'succeed' });
   });
@@ -396,12 +457,23 @@ describe('a campaign driven by observations alone', () => {
   it('a probe that says "not done" rechecks and runs the step with its journaled facts', () => {
     const core = at('executing');
     evolve(core, { type: 'wave', at: ctx.now, wave: 0, event: 'started', seq: core.snapshot.seq + 1 });
-    const id = (plan.waves[0]?.steps[0]?.id) as string;
-    evolve(core, { type: 'step', at: ctx.now, step: id, event: 'start', from: 'pending', to: 'running', data: { bootId: 'b1' }, seq: core.snapshot.seq + 1 });
+    const id = plan.waves[0]?.steps[0]?.id as string;
+    evolve(core, {
+      type: 'step',
+      at: ctx.now,
+      step: id,
+      event: 'start',
+      from: 'pending',
+      to: 'running',
+      data: { bootId: 'b1' },
+      seq: core.snapshot.seq + 1,
+    });
     settle(core, command({ type: 'resume' }));
     const out = finish(core, `step:${id}`, { type: 'step-probed', step: id, done: false });
     expect(out.records[0]).toMatchObject({ step: id, event: 'recheck', from: 'running', to: 'running' });
-    expect(out.effects).toContainEqual(expect.objectContaining({ type: 'run-step', key: `step:${id}`, data: { bootId: 'b1' } }));
+    expect(out.effects).toContainEqual(
+      expect.objectContaining({ type: 'run-step', key: `step:${id}`, data: { bootId: 'b1' } }),
+    );
   });
 
   it('drift pauses before the wave; with onDrift replan and a refresher, the inventory is refreshed once per wave', () => {
@@ -415,7 +487,12 @@ describe('a campaign driven by observations alone', () => {
     settle(again, { type: 'advance' }, context);
     out = finish(again, 'drift:0', { type: 'drift-checked', wave: 0, problems: 'x' }, context);
     expect(out.effects).toEqual([expect.objectContaining({ type: 'refresh-inventory', wave: 0 })]);
-    out = finish(again, 'refresh:0', { type: 'inventory-refreshed', wave: 0, inventory, reason: 'x' }, context);
+    out = finish(
+      again,
+      'refresh:0',
+      { type: 'inventory-refreshed', wave: 0, inventory, reason: 'x' },
+      context,
+    );
     expect(out.records[0]).toMatchObject({ type: 'replan', wave: 0 });
     expect(out.effects).toEqual([expect.objectContaining({ type: 'check-drift', wave: 0 })]);
     out = finish(again, 'drift:0', { type: 'drift-checked', wave: 0, problems: 'x' }, context);
@@ -423,7 +500,10 @@ describe('a campaign driven by observations alone', () => {
   });
 
   it('an approval gate after a wave pauses before the next one', () => {
-    const gated = { ...docs, campaign: { ...campaign, strategy: { ...campaign.strategy, approveAfterWaves: [0] } } };
+    const gated = {
+      ...docs,
+      campaign: { ...campaign, strategy: { ...campaign.strategy, approveAfterWaves: [0] } },
+    };
     const core = at('executing', { active: true, documents: gated });
     evolve(core, { type: 'wave', at: ctx.now, wave: 0, event: 'verified', seq: core.snapshot.seq + 1 });
     const out = settle(core, { type: 'advance' });
@@ -439,11 +519,35 @@ describe('a campaign driven by observations alone', () => {
     expect(disable).toBeDefined();
     const seq = () => core.snapshot.seq + 1;
     for (const id of [disable?.id as string, migrate.id]) {
-      evolve(core, { type: 'step', at: ctx.now, step: id, event: 'start', from: 'pending', to: 'running', seq: seq() });
-      evolve(core, { type: 'step', at: ctx.now, step: id, event: 'succeed', from: 'running', to: 'succeeded', seq: seq() });
+      evolve(core, {
+        type: 'step',
+        at: ctx.now,
+        step: id,
+        event: 'start',
+        from: 'pending',
+        to: 'running',
+        seq: seq(),
+      });
+      evolve(core, {
+        type: 'step',
+        at: ctx.now,
+        step: id,
+        event: 'succeed',
+        from: 'running',
+        to: 'succeeded',
+        seq: seq(),
+      });
     }
     const other = wave.steps.find((s) => s.id !== migrate.id && s.id !== disable?.id) as { id: string };
-    evolve(core, { type: 'step', at: ctx.now, step: other.id, event: 'start', from: 'pending', to: 'running', seq: seq() });
+    evolve(core, {
+      type: 'step',
+      at: ctx.now,
+      step: other.id,
+      event: 'start',
+      from: 'pending',
+      to: 'running',
+      seq: seq(),
+    });
     let out = settle(core, command({ type: 'rollback' }));
     expect(out.records).toContainEqual(expect.objectContaining({ step: other.id, event: 'fail' }));
     const undone: string[] = [];
@@ -460,11 +564,36 @@ describe('a campaign driven by observations alone', () => {
   it('an undo that fails for good raises a critical alarm and restores the backups', () => {
     const core = at('paused');
     const id = plan.waves[0]?.steps[0]?.id as string;
-    evolve(core, { type: 'step', at: ctx.now, step: id, event: 'start', from: 'pending', to: 'running', seq: core.snapshot.seq + 1 });
-    evolve(core, { type: 'step', at: ctx.now, step: id, event: 'succeed', from: 'running', to: 'succeeded', seq: core.snapshot.seq + 1 });
+    evolve(core, {
+      type: 'step',
+      at: ctx.now,
+      step: id,
+      event: 'start',
+      from: 'pending',
+      to: 'running',
+      seq: core.snapshot.seq + 1,
+    });
+    evolve(core, {
+      type: 'step',
+      at: ctx.now,
+      step: id,
+      event: 'succeed',
+      from: 'running',
+      to: 'succeeded',
+      seq: core.snapshot.seq + 1,
+    });
     settle(core, command({ type: 'rollback' }));
-    let out = finish(core, `undo:${id}`, { type: 'undo-failed', step: id, error: { code: 'X', message: 'stuck' } });
-    expect(out.records).toContainEqual(expect.objectContaining({ type: 'alarm', alarm: expect.objectContaining({ severity: 'critical', code: 'undo-failed' }) }));
+    let out = finish(core, `undo:${id}`, {
+      type: 'undo-failed',
+      step: id,
+      error: { code: 'X', message: 'stuck' },
+    });
+    expect(out.records).toContainEqual(
+      expect.objectContaining({
+        type: 'alarm',
+        alarm: expect.objectContaining({ severity: 'critical', code: 'undo-failed' }),
+      }),
+    );
     expect(out.effects).toEqual([{ type: 'restore', key: 'restore' }]);
     out = finish(core, 'restore', { type: 'restored', count: 2 });
     expect(out.state).toBe('restored');
@@ -481,7 +610,9 @@ describe('a campaign driven by observations alone', () => {
       settle(core, { type: 'advance' });
       const out = finish(core, key, { type: 'effect-failed', key, error: { code: 'E', message: 'gone' } });
       expect(out.state, state).toBe(rest);
-      expect(out.records).toContainEqual(expect.objectContaining({ type: 'alarm', alarm: expect.objectContaining({ code: 'engine-error' }) }));
+      expect(out.records).toContainEqual(
+        expect.objectContaining({ type: 'alarm', alarm: expect.objectContaining({ code: 'engine-error' }) }),
+      );
     }
   });
 

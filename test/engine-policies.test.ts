@@ -11,7 +11,7 @@ import { createEngine, type Engine, type EngineOptions } from '../src/engine/eng
 import type { EngineEvents } from '../src/engine/events.js';
 import type { CampaignSnapshot } from '../src/engine/journal.js';
 import type { EnginePolicyInput } from '../src/engine/policy.js';
-import { ForbiddenError } from '../src/errors.js';
+import { ForbiddenError, IllegalTransitionError } from '../src/errors.js';
 import { loadCampaign, loadInventory } from '../src/loader/load.js';
 import { type Campaign, type CampaignInput, CampaignSchema } from '../src/model/campaign.js';
 import { type Inventory, type InventoryInput, InventorySchema } from '../src/model/inventory.js';
@@ -1133,6 +1133,66 @@ describe('events', () => {
     ]);
     expect(events.record.map((r) => r.seq)).toEqual(journal.map((r) => r.seq));
     expect(events.record).toEqual(journal);
+  });
+});
+
+describe('the facade: create, send, whenResting', () => {
+  it('send resolves on acceptance while the campaign runs; whenResting waits for rest', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    const created = await h.engine.create(operator, { inventory: h.inventory, campaign: h.campaign });
+    expect(created).toMatchObject({ state: 'created', seq: 2 });
+    expect(h.engine.running).toBe(false);
+    const accepted = await h.engine.send(operator, { type: 'start' });
+    expect(accepted.state).toBe('prechecking');
+    expect(h.engine.running).toBe(true);
+    expect(h.cloud.state.effects).toEqual([]); // accepted, nothing done yet
+    await expect(h.engine.send(operator, { type: 'start' })).rejects.toBeInstanceOf(IllegalTransitionError);
+    expect((await h.engine.whenResting()).state).toBe('completed');
+    expect(h.engine.running).toBe(false);
+    const records: string[] = [];
+    const stop = h.engine.subscribe((r) => records.push(r.type));
+    await h.engine.send(admin, { type: 'commit' });
+    stop();
+    await h.engine.send(admin, {
+      type: 'notify',
+      notification: { type: 'alarm', severity: 'minor', object: 'x', message: 'm' },
+    });
+    expect(records).toEqual(['audit', 'campaign']);
+  });
+
+  it('a pause requested while a step runs is journaled: a new process that resumes pauses at once', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    await h.engine.create(operator, { inventory: h.inventory, campaign: h.campaign });
+    let cut = 0;
+    h.engine.on('record', (r) => {
+      if (r.type === 'step' && r.step === 'w0.cmp-1.upgrade-packages' && r.to === 'running')
+        void h.engine.send(operator, { type: 'pause', reason: 'window' });
+      if (r.type === 'request' && cut === 0) cut = r.seq;
+    });
+    await h.engine.send(operator, { type: 'start' });
+    expect((await h.engine.whenResting()).state).toBe('paused');
+    // The journal as a crash right after the request would have left it.
+    const journal = (await h.store.read('computes-to-antelope')).filter((r) => r.seq <= cut);
+    expect(journal.at(-1)).toMatchObject({ type: 'request', request: 'pause', reason: 'window (otto)' });
+    const store = createMemoryStore();
+    await store.append('computes-to-antelope', journal);
+    const effectsBefore = h.cloud.state.effects.length;
+    const next = createEngine({
+      adapters: { vim: h.cloud.vim, nodes: h.cloud.nodes, vnfm: h.cloud.vnfm },
+      store,
+      authorizer: createRoleAuthorizer(),
+      clock: h.clock,
+    });
+    const opened = await next.open('computes-to-antelope');
+    expect(opened.requests.pause).toBe('window (otto)');
+    expect(opened.steps['w0.cmp-1.upgrade-packages']?.state).toBe('running');
+    await next.send(operator, { type: 'resume' });
+    const rest = await next.whenResting();
+    // The interrupted step is asked "already done?" and finished; nothing new starts; it pauses.
+    expect(rest).toMatchObject({ state: 'paused', reason: 'window (otto)' });
+    expect(next.snapshot().steps['w0.cmp-1.reboot']?.state).toBe('pending');
+    expect(h.cloud.state.effects.slice(effectsBefore).filter((e) => e.startsWith('reboot:'))).toEqual([]);
+    await next.close();
   });
 });
 

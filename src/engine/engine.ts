@@ -16,7 +16,7 @@ import type { Authorizer, Principal } from '../ports/authorizer.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { JournalEntry, StateStore, StoreLock } from '../ports/state-store.js';
-import { type Command, COMMAND_ACTION, type Notification } from './commands.js';
+import { COMMAND_ACTION, type Command, type Notification } from './commands.js';
 import type { EngineEvents } from './events.js';
 import { type CampaignSnapshot, type JournalRecord, replay } from './journal.js';
 import { type CampaignState, RESTING_STATES } from './machine.js';

@@ -4,7 +4,7 @@
  * state machines as data, the journal and its reducer, policies, prechecks and the status table.
  * @module
  */
-export { type Command, type CommandType, COMMAND_ACTION, type Notification } from './commands.js';
+export { COMMAND_ACTION, type Command, type CommandType, type Notification } from './commands.js';
 export { type DecideContext, type Decision, decide, type Input } from './core/decide.js';
 export { describeError, type Effect, type ErrorInfo, type Observation } from './core/effects.js';
 export {
@@ -76,3 +76,16 @@ export {
   type SiteStatus,
   statusOf,
 } from './status.js';
+export {
+  followMigration,
+  handlerOf,
+  indexSteps,
+  STEP_HANDLERS,
+  type StepContext,
+  type StepData,
+  type StepHandler,
+  type StepHandlers,
+  type StepIndex,
+  type StepResult,
+  vimHost,
+} from './steps/index.js';

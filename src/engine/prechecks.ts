@@ -7,10 +7,10 @@ import type { Catalog } from '../model/component.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan } from '../model/plan.js';
 import { inScope } from '../model/scope.js';
-import { mapLimit } from '../util/map-limit.js';
 import type { Adapters } from '../ports/adapters.js';
-import { vimHost } from './steps/index.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { PrecheckReport, PrecheckResult } from './journal.js';
+import { vimHost } from './steps/index.js';
 
 /** Checks the live cloud against the plan before starting. Never throws for what it finds. */
 export async function runPrechecks(

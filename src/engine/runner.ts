@@ -1,8 +1,8 @@
 /**
  * The imperative shell around the engine core: it feeds inputs to `decide` one at a time, writes the
  * records it returns to the journal (write-ahead: nothing happens before its record is durable),
- * starts the effects through the ports, and feeds their outcomes back as observations. It also turns
- * records into events and log lines, so that what is announced is exactly what was journaled.
+ * starts the effects (`run/perform.ts`), and feeds their outcomes back as observations. Each record is
+ * announced as events and log lines once written (`run/announce.ts`).
  */
 import { setMaxListeners } from 'node:events';
 import type { EventEmitter } from 'eventemitter3';
@@ -11,7 +11,6 @@ import type { AuthorizationDecision, Principal } from '../ports/authorizer.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger, LogLevel } from '../ports/logger.js';
 import type { JournalEntry, StateStore } from '../ports/state-store.js';
-import type { MaintenanceReply } from '../ports/vnf-manager.js';
 import type { Command } from './commands.js';
 import { type DecideContext, type Decision, decide } from './core/decide.js';
 import { describeError, type Effect, type Observation } from './core/effects.js';
@@ -20,13 +19,9 @@ import type { EngineEvents } from './events.js';
 import { applyRecord, type CampaignSnapshot, type JournalRecord, type NewRecord } from './journal.js';
 import { RESTING_STATES } from './machine.js';
 import type { EnginePolicy } from './policy.js';
-import { runPrechecks } from './prechecks.js';
-import { progressOf } from './status.js';
-import { backUp, restoreAll } from './run/backups.js';
-import { checkDrift, verifyCampaign, verifyWave } from './run/checks.js';
-import { type RunEnv, retrying } from './run/env.js';
-import { prepareStep, probeStep, runStep, undoStep } from './run/step.js';
-import type { StepContext } from './steps/index.js';
+import { Announcer } from './run/announce.js';
+import type { RunEnv } from './run/env.js';
+import { EffectPerformer } from './run/perform.js';
 
 /** What the runner is built with. */
 export interface RunnerOptions {
@@ -48,20 +43,21 @@ export interface Accepted {
 /** Drives one campaign. Owned by an {@link Engine}; not part of the public API. */
 export class Runner {
   readonly #o: RunnerOptions;
-  readonly #env: RunEnv;
   #core: CoreState | undefined;
   /** Inputs are decided one at a time, in arrival order. */
   #mailbox: Promise<unknown> = Promise.resolve();
   readonly #controllers = new Map<string, AbortController>();
-  readonly #replies = new Map<string, (reply: MaintenanceReply) => void>();
+  readonly #performer: EffectPerformer;
+  readonly #announcer: Announcer;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   /** Set when the journal could not be written: the runner stops, nothing more is decided. */
   #dead: unknown;
-  #progressTick = 0;
 
   constructor(options: RunnerOptions) {
     this.#o = options;
-    this.#env = { ...options.env, log: (...args) => this.#log(...args) };
+    const env: RunEnv = { ...options.env, log: (...args) => this.#log(...args) };
+    this.#performer = new EffectPerformer(env);
+    this.#announcer = new Announcer(options.events, env.log);
   }
 
   get core(): CoreState | undefined {
@@ -185,7 +181,7 @@ export class Runner {
       await this.#o.store.append(id, [record as unknown as JournalEntry]);
       if (this.#core) evolve(this.#core, record);
       else this.#core = createCore(applyRecord(undefined, record));
-      this.#announce(record);
+      this.#announcer.announce(this.#core, record);
     }
   }
 
@@ -195,7 +191,7 @@ export class Runner {
   #start(effect: Effect): void {
     const core = this.#need();
     if (effect.type === 'deliver-reply') {
-      this.#replies.get(effect.notice)?.(effect.reply);
+      this.#performer.deliver(effect.notice, effect.reply);
       this.#log('info', 'notify.maintenance-reply', effect.reply, effect.notice);
       return;
     }
@@ -204,13 +200,15 @@ export class Runner {
     setMaxListeners(0, controller.signal);
     this.#controllers.set(key, controller);
     core.inFlight.set(key, effect);
-    const ended = this.#perform(effect, controller.signal).then(
-      (observation): Observation => observation ?? { type: 'effect-cancelled', key },
-      (error: unknown): Observation =>
-        controller.signal.aborted
-          ? { type: 'effect-cancelled', key }
-          : { type: 'effect-failed', key, error: describeError(error) },
-    );
+    const ended = this.#performer
+      .perform(core, effect, controller.signal, (o) => this.#observe(o))
+      .then(
+        (observation): Observation => observation ?? { type: 'effect-cancelled', key },
+        (error: unknown): Observation =>
+          controller.signal.aborted
+            ? { type: 'effect-cancelled', key }
+            : { type: 'effect-failed', key, error: describeError(error) },
+      );
     void ended.then((observation) =>
       this.#serial(async () => {
         this.#controllers.delete(key);
@@ -228,153 +226,6 @@ export class Runner {
     }).catch(() => undefined);
   }
 
-  async #perform(effect: Effect, signal: AbortSignal): Promise<Observation | undefined> {
-    const core = this.#need();
-    const env = this.#env;
-    const state = core.snapshot;
-    const catalog = core.index.catalog;
-    switch (effect.type) {
-      case 'precheck': {
-        const report = await runPrechecks(env.adapters, state.inventory, state.plan, catalog, signal, (fn) =>
-          retrying(env, signal, fn),
-        );
-        return { type: 'prechecked', report };
-      }
-      case 'backup':
-        return { type: 'backed-up', label: effect.label, backup: await backUp(env, effect, signal) };
-      case 'check-drift': {
-        const wave = waveOf(core, effect.wave);
-        const problems = await retrying(env, signal, () => checkDrift(env, core.snapshot, wave, signal));
-        return { type: 'drift-checked', wave: effect.wave, problems };
-      }
-      case 'refresh-inventory': {
-        const refresh = env.refreshInventory;
-        if (!refresh) throw new EscalatorError(ErrorCode.InvalidOption, 'no refreshInventory to re-plan with');
-        const inventory = await refresh(state.inventory, signal);
-        return { type: 'inventory-refreshed', wave: effect.wave, inventory, reason: effect.reason };
-      }
-      case 'prepare-step':
-        return prepareStep(this.#stepContext(signal), effect);
-      case 'probe-step':
-        return probeStep(this.#stepContext(signal), effect);
-      case 'run-step':
-        return runStep(env, (s) => this.#stepContext(s), effect, signal, () =>
-          this.#observe({
-            type: 'step-hang',
-            step: effect.step.id,
-            expectedSeconds: effect.step.expectedSeconds,
-            factor: this.#o.policy.hangFactor,
-          }),
-        );
-      case 'verify-wave': {
-        const problems = await verifyWave(env, state, catalog, waveOf(core, effect.wave), signal);
-        return { type: 'wave-verified', wave: effect.wave, problems };
-      }
-      case 'verify-campaign':
-        return { type: 'campaign-verified', problems: await verifyCampaign(env, state, catalog, signal) };
-      case 'undo-step':
-        return undoStep(env, this.#stepContext(signal), effect, signal);
-      case 'restore':
-        return { type: 'restored', count: await restoreAll(env, state, signal) };
-      case 'deliver-reply':
-        return undefined;
-    }
-  }
-
-  #stepContext(signal: AbortSignal): StepContext {
-    const core = this.#need();
-    const state = core.snapshot;
-    return {
-      campaignId: state.id,
-      adapters: this.#env.adapters,
-      inventory: state.inventory,
-      catalog: core.index.catalog,
-      clock: this.#o.clock,
-      pollMs: this.#o.policy.pollSeconds * 1000,
-      signal,
-      backups: state.backups,
-      awaitReply: (notice, s) =>
-        new Promise<MaintenanceReply>((resolve, reject) => {
-          this.#replies.set(notice, resolve);
-          s.addEventListener(
-            'abort',
-            () => {
-              this.#replies.delete(notice);
-              reject(s.reason);
-            },
-            { once: true },
-          );
-        }),
-    };
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Announcing
-
-  /** Events and log lines of a record, after it was written. */
-  #announce(record: JournalRecord): void {
-    const events = this.#o.events;
-    const campaign = this.#core?.snapshot.id;
-    switch (record.type) {
-      case 'campaign':
-        this.#log(
-          record.to === 'failed' ? 'error' : 'info',
-          'campaign.transition',
-          `${record.from} → ${record.to}${record.reason ? `: ${record.reason}` : ''}`,
-        );
-        events.emit('transition', { from: record.from, to: record.to, event: record.event, reason: record.reason });
-        break;
-      case 'step': {
-        const entry = this.#core?.index.steps.get(record.step);
-        this.#log(
-          record.error ? 'warn' : 'info',
-          `step.${record.event}`,
-          record.error ? record.error.message : `${record.from} → ${record.to}`,
-          record.step,
-          record.error?.code,
-        );
-        if (entry)
-          events.emit('step', {
-            step: entry.step,
-            wave: entry.wave,
-            from: record.from,
-            to: record.to,
-            error: record.error,
-          });
-        if (record.to === 'succeeded' || record.to === 'skipped') this.#progress();
-        break;
-      }
-      case 'alarm': {
-        const { alarm } = record;
-        const severe = alarm.severity === 'critical' || alarm.severity === 'major';
-        this.#log(severe ? 'error' : 'warn', 'alarm', alarm.message, alarm.object, alarm.code);
-        events.emit('alarm', alarm);
-        break;
-      }
-      case 'wave':
-        events.emit('wave', { wave: record.wave, event: record.event });
-        break;
-      case 'request':
-        this.#log('info', `request.${record.request}`, record.reason ?? record.steps?.join(', ') ?? '', campaign);
-        break;
-      default:
-        break;
-    }
-    events.emit('record', record);
-  }
-
-  /**
-   * Progress is worked out from every step, so it is sent about 200 times per plan rather than at
-   * every step (a plan for 1,000 nodes has some 20,000 steps), and always at the last one.
-   */
-  #progress(): void {
-    const core = this.#need();
-    const total = core.index.steps.size;
-    this.#progressTick++;
-    if (this.#progressTick % Math.max(1, Math.floor(total / 200)) !== 0 && this.#progressTick < total) return;
-    if (this.#o.events.listenerCount('progress') > 0) this.#o.events.emit('progress', progressOf(core.snapshot));
-  }
-
   #log(level: LogLevel, action: string, message: string, object?: string, code?: string): void {
     this.#o.logger?.log({
       time: new Date(this.#o.clock.now()).toISOString(),
@@ -386,10 +237,4 @@ export class Runner {
       message,
     });
   }
-}
-
-function waveOf(core: CoreState, index: number) {
-  const wave = core.snapshot.plan.waves.find((w) => w.index === index);
-  if (!wave) throw new EscalatorError(ErrorCode.InvalidOption, `the plan has no wave ${index}`);
-  return wave;
 }

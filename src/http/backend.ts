@@ -16,9 +16,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { Adapters } from '../ports/adapters.js';
 import type { EngineOptions } from '../engine/engine.js';
 import type { Inventory } from '../model/inventory.js';
+import type { Adapters } from '../ports/adapters.js';
 import type { Clock } from '../ports/clock.js';
 import { type CloudOperation, createSimulatedCloud, type SimulatorDurations } from '../simulator/cloud.js';
 

@@ -13,13 +13,7 @@ import { createEngine, type Engine } from '../engine/engine.js';
 import type { Alarm, JournalRecord } from '../engine/journal.js';
 import type { EnginePolicyInput } from '../engine/policy.js';
 import type { CampaignStatus } from '../engine/status.js';
-import {
-  type DocumentIssue,
-  ErrorCode,
-  EscalatorError,
-  ForbiddenError,
-  formatPath,
-} from '../errors.js';
+import { type DocumentIssue, ErrorCode, EscalatorError, ForbiddenError, formatPath } from '../errors.js';
 import { checkCampaign, checkCampaignAgainstInventory, checkInventory } from '../loader/integrity.js';
 import { fromZodIssues } from '../loader/zod-issues.js';
 import type { Inventory } from '../model/inventory.js';
@@ -171,7 +165,6 @@ const DEFAULT_SERVICE_PRINCIPAL: Principal = Object.freeze({
   roles: Object.freeze(['admin']),
   via: 'local',
 });
-
 
 /**
  * Creates a {@link CampaignService}. It starts opening the store's campaigns at once; `ready()` tells
@@ -408,7 +401,11 @@ class Service implements CampaignService {
         await entry.backend.close?.();
         // Another process created it first: the journal the engine found says so.
         if (EscalatorError.is(error) && error.code === ErrorCode.InvalidOption)
-          throw new ServiceError(409, HttpErrorCode.Conflict, `campaign "${id}" already exists: choose another id`);
+          throw new ServiceError(
+            409,
+            HttpErrorCode.Conflict,
+            `campaign "${id}" already exists: choose another id`,
+          );
         throw error;
       }
       this.#entries.set(id, entry);

@@ -36,7 +36,12 @@ export type Effect =
   /** Compare the live cloud with what the plan expects before a wave. Ends in `drift-checked`. */
   | { readonly type: 'check-drift'; readonly key: string; readonly wave: number }
   /** Read a fresh inventory to re-plan the rest. Ends in `inventory-refreshed`. */
-  | { readonly type: 'refresh-inventory'; readonly key: string; readonly wave: number; readonly reason: string }
+  | {
+      readonly type: 'refresh-inventory';
+      readonly key: string;
+      readonly wave: number;
+      readonly reason: string;
+    }
   /** Gather the facts a step journals before it starts (e.g. the boot id). Ends in `step-prepared`. */
   | { readonly type: 'prepare-step'; readonly key: string; readonly step: Step; readonly wave: number }
   /**
@@ -71,7 +76,12 @@ export type Effect =
   /** Reload every backup, newest first. Ends in `restored`. */
   | { readonly type: 'restore'; readonly key: 'restore' }
   /** Hand a VNF manager's answer to the step waiting for it (no key: nothing to wait for). */
-  | { readonly type: 'deliver-reply'; readonly key?: undefined; readonly notice: string; readonly reply: MaintenanceReply };
+  | {
+      readonly type: 'deliver-reply';
+      readonly key?: undefined;
+      readonly notice: string;
+      readonly reply: MaintenanceReply;
+    };
 
 /**
  * What the runner saw when an effect ended (or, for `step-hang`, while it runs). Any effect may also
@@ -87,9 +97,18 @@ export type Observation =
       readonly inventory: Inventory;
       readonly reason: string;
     }
-  | { readonly type: 'step-prepared'; readonly step: string; readonly data: Readonly<Record<string, string>> | undefined }
+  | {
+      readonly type: 'step-prepared';
+      readonly step: string;
+      readonly data: Readonly<Record<string, string>> | undefined;
+    }
   | { readonly type: 'step-probed'; readonly step: string; readonly done: boolean }
-  | { readonly type: 'step-hang'; readonly step: string; readonly expectedSeconds: number; readonly factor: number }
+  | {
+      readonly type: 'step-hang';
+      readonly step: string;
+      readonly expectedSeconds: number;
+      readonly factor: number;
+    }
   | {
       readonly type: 'step-ended';
       readonly step: string;

@@ -99,12 +99,10 @@ export function evolve(core: CoreState, record: JournalRecord): void {
       return;
     case 'step': {
       const schedule = core.schedule;
-      if (!schedule || !schedule.waiting.has(record.step)) return;
-      if (record.to === 'running' || !DONE_STEP.has(record.to)) {
-        schedule.ready.delete(record.step);
-        return;
-      }
+      if (!schedule?.waiting.has(record.step)) return;
+      // Started or ended: no longer waiting to start. Done: its dependents may be ready.
       schedule.ready.delete(record.step);
+      if (!DONE_STEP.has(record.to)) return;
       for (const d of core.index.dependents.get(record.step) ?? []) {
         const n = (schedule.waiting.get(d.id) ?? 1) - 1;
         schedule.waiting.set(d.id, n);
@@ -155,7 +153,8 @@ export function rollbackOf(core: CoreState): RollbackPlan {
   const failed: string[] = [];
   for (const [id, record] of Object.entries(snapshot.steps)) {
     if (record.state === 'running') interrupted.push(id);
-    if (record.state === 'running' || record.state === 'failed' || record.state === 'timed-out') failed.push(id);
+    if (record.state === 'running' || record.state === 'failed' || record.state === 'timed-out')
+      failed.push(id);
   }
   // Failed steps may have half-done effects: undone first, then the succeeded ones newest first.
   const todo = [...failed, ...[...snapshot.completionOrder].reverse()];
@@ -203,7 +202,8 @@ function startable(snapshot: CampaignSnapshot, id: string): boolean {
 function indexPlan(snapshot: CampaignSnapshot): PlanIndex {
   const plan = snapshot.plan;
   const steps = new Map<string, { step: Step; wave: number }>();
-  for (const wave of plan.waves) for (const step of wave.steps) steps.set(step.id, { step, wave: wave.index });
+  for (const wave of plan.waves)
+    for (const step of wave.steps) steps.set(step.id, { step, wave: wave.index });
   const dependents = new Map<string, Step[]>();
   for (const wave of plan.waves)
     for (const step of wave.steps)

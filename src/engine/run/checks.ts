@@ -67,9 +67,7 @@ export async function verifyWave(
   signal: AbortSignal,
 ): Promise<string | undefined> {
   const problems: string[] = [];
-  const failed = wave.steps.filter((s) =>
-    ['failed', 'timed-out'].includes(state.steps[s.id]?.state ?? ''),
-  );
+  const failed = wave.steps.filter((s) => ['failed', 'timed-out'].includes(state.steps[s.id]?.state ?? ''));
   // Nodes with a step that did not succeed (given up under `continue`) are not expected upgraded.
   const skippedNodes = new Set<string>();
   for (const s of wave.steps) {
@@ -120,9 +118,9 @@ export async function verifyCampaign(
     const p = await verifyWave(env, state, catalog, wave, signal);
     if (p) problems.push(p);
   }
-  const services = await retrying(env, signal, () =>
-    env.adapters.vim.listComputeServices({ signal }),
-  ).catch(() => []);
+  const services = await retrying(env, signal, () => env.adapters.vim.listComputeServices({ signal })).catch(
+    () => [],
+  );
   const ours = services.filter(
     (s) => s.status === 'disabled' && s.disabledReason?.startsWith(`escalator ${state.id}`),
   );

@@ -13,9 +13,7 @@ export interface RunEnv {
   readonly adapters: Adapters;
   readonly clock: Clock;
   readonly policy: EnginePolicy;
-  readonly refreshInventory?:
-    | ((current: Inventory, signal: AbortSignal) => Promise<Inventory>)
-    | undefined;
+  readonly refreshInventory?: ((current: Inventory, signal: AbortSignal) => Promise<Inventory>) | undefined;
   log(level: LogLevel, action: string, message: string, object?: string, code?: string): void;
 }
 

@@ -3,8 +3,8 @@
  * hang alarm when it runs long, cancellation at its timeout. Also the crash probe ("already done?")
  * and graceful undo. The outcome comes back as an observation for the core.
  */
-import { EscalatorError, StepTimeoutError } from '../../errors.js';
-import { type Effect, type Observation, describeError } from '../core/effects.js';
+import { StepTimeoutError } from '../../errors.js';
+import { describeError, type Effect, type Observation } from '../core/effects.js';
 import { withRetry } from '../policy.js';
 import { handlerOf, type StepContext } from '../steps/index.js';
 import type { RunEnv } from './env.js';
@@ -110,9 +110,4 @@ export async function undoStep(
     if (signal.aborted) return undefined;
     return { type: 'undo-failed', step: effect.step.id, error: describeError(error) };
   }
-}
-
-/** Whether an error only says the work was cancelled. */
-export function isCancellation(error: unknown, signal: AbortSignal): boolean {
-  return signal.aborted && (!EscalatorError.is(error) || error === signal.reason);
 }

@@ -4,7 +4,7 @@
  */
 import { AdapterError } from '../../errors.js';
 import type { StepOf } from '../../model/plan.js';
-import { type StepContext, type StepHandler, vimHost } from './context.js';
+import { type StepContext, type StepHandler, type StepHandlers, vimHost } from './context.js';
 
 /** The node's compute service status as the VIM reports it, or undefined when it has none. */
 async function computeStatus(ctx: StepContext, node: string): Promise<'enabled' | 'disabled' | undefined> {
@@ -51,7 +51,7 @@ export const enableCompute: StepHandler<StepOf<'enable-compute'>> = {
 };
 
 /** The handlers of the compute-service family, by kind. */
-export const COMPUTE_SERVICE_HANDLERS = {
+export const COMPUTE_SERVICE_HANDLERS: StepHandlers<'disable-compute' | 'enable-compute'> = {
   'disable-compute': disableCompute,
   'enable-compute': enableCompute,
-} as const;
+};

@@ -5,7 +5,7 @@
 import { AdapterError } from '../../errors.js';
 import type { Catalog } from '../../model/component.js';
 import type { Inventory } from '../../model/inventory.js';
-import type { Step } from '../../model/plan.js';
+import type { Step, StepKind, StepOf } from '../../model/plan.js';
 import type { Adapters } from '../../ports/adapters.js';
 import type { Clock } from '../../ports/clock.js';
 import type { BackupRef } from '../../ports/node-agent.js';
@@ -99,6 +99,9 @@ export interface StepHandler<S extends Step = Step> {
   /** Takes the step's effect back (graceful rollback); resolves at once when there is nothing to undo. */
   undo(ctx: StepContext, step: S): Promise<void>;
 }
+
+/** The handlers of some step kinds, by kind (a family's table). */
+export type StepHandlers<K extends StepKind> = { readonly [P in K]: StepHandler<StepOf<P>> };
 
 /** The `undo` of a step whose effect needs no taking back (or cannot be taken back). @internal */
 export const nothingToUndo = async (): Promise<void> => {};

@@ -15,7 +15,14 @@ import { PACKAGES_HANDLERS } from './packages.js';
 import { VNF_HANDLERS } from './vnf.js';
 
 export type { Adapters } from '../../ports/adapters.js';
-export { type StepContext, type StepData, type StepHandler, type StepResult, vimHost } from './context.js';
+export {
+  type StepContext,
+  type StepData,
+  type StepHandler,
+  type StepHandlers,
+  type StepResult,
+  vimHost,
+} from './context.js';
 export { followMigration } from './migration.js';
 export { indexSteps, type StepIndex } from './relations.js';
 

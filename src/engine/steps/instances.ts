@@ -3,7 +3,14 @@
  * (`stop-instances`, `start-instances`), and `check-empty` makes sure nothing else is left on it.
  */
 import type { StepOf } from '../../model/plan.js';
-import { nothingToUndo, permanent, type StepContext, type StepHandler, vimHost } from './context.js';
+import {
+  nothingToUndo,
+  permanent,
+  type StepContext,
+  type StepHandler,
+  type StepHandlers,
+  vimHost,
+} from './context.js';
 
 async function startAll(ctx: StepContext, instances: readonly string[]): Promise<void> {
   for (const i of instances) await ctx.adapters.vim.startInstance(i, { signal: ctx.signal });
@@ -54,8 +61,8 @@ export const checkEmpty: StepHandler<StepOf<'check-empty'>> = {
 };
 
 /** The handlers of the instances family, by kind. */
-export const INSTANCES_HANDLERS = {
+export const INSTANCES_HANDLERS: StepHandlers<'stop-instances' | 'start-instances' | 'check-empty'> = {
   'stop-instances': stopInstances,
   'start-instances': startInstances,
   'check-empty': checkEmpty,
-} as const;
+};

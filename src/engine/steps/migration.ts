@@ -4,7 +4,7 @@
  */
 import { AdapterError } from '../../errors.js';
 import type { StepOf } from '../../model/plan.js';
-import { permanent, type StepContext, type StepHandler, vimHost } from './context.js';
+import { permanent, type StepContext, type StepHandler, type StepHandlers, vimHost } from './context.js';
 
 /**
  * Waits for a migration the VIM accepted, polling its status every `ctx.pollMs`. Rejects when it ends
@@ -62,4 +62,4 @@ export const migrate: StepHandler<StepOf<'migrate'>> = {
 };
 
 /** The handlers of the migration family, by kind. */
-export const MIGRATION_HANDLERS = { migrate } as const;
+export const MIGRATION_HANDLERS: StepHandlers<'migrate'> = { migrate };

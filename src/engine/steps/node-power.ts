@@ -3,7 +3,7 @@
  * whether it happened) and `wait-node` waits until it answers again.
  */
 import type { StepOf } from '../../model/plan.js';
-import { nothingToUndo, type StepHandler } from './context.js';
+import { nothingToUndo, type StepHandler, type StepHandlers } from './context.js';
 
 /** `reboot`: restarts the node. Not undone: a node that rebooted is back as it was. */
 export const reboot: StepHandler<StepOf<'reboot'>> = {
@@ -38,7 +38,7 @@ export const waitNode: StepHandler<StepOf<'wait-node'>> = {
 };
 
 /** The handlers of the node-power family, by kind. */
-export const NODE_POWER_HANDLERS = {
+export const NODE_POWER_HANDLERS: StepHandlers<'reboot' | 'wait-node'> = {
   reboot,
   'wait-node': waitNode,
-} as const;
+};

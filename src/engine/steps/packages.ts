@@ -4,7 +4,14 @@
  */
 import { AdapterError } from '../../errors.js';
 import type { StepOf } from '../../model/plan.js';
-import { installAndRestart, nothingToUndo, type StepHandler, servicesOf, versionsMatch } from './context.js';
+import {
+  installAndRestart,
+  nothingToUndo,
+  type StepHandler,
+  type StepHandlers,
+  servicesOf,
+  versionsMatch,
+} from './context.js';
 
 const versions = (software: Readonly<Record<string, string>>) =>
   Object.entries(software)
@@ -81,8 +88,8 @@ export const verifyServices: StepHandler<StepOf<'verify-services'>> = {
 };
 
 /** The handlers of the packages family, by kind. */
-export const PACKAGES_HANDLERS = {
+export const PACKAGES_HANDLERS: StepHandlers<'backup' | 'upgrade-packages' | 'verify-services'> = {
   backup,
   'upgrade-packages': upgradePackages,
   'verify-services': verifyServices,
-} as const;
+};

@@ -4,7 +4,13 @@
  */
 import type { StepOf } from '../../model/plan.js';
 import type { MaintenanceNotice } from '../../ports/vnf-manager.js';
-import { nothingToUndo, permanent, type StepContext, type StepHandler } from './context.js';
+import {
+  nothingToUndo,
+  permanent,
+  type StepContext,
+  type StepHandler,
+  type StepHandlers,
+} from './context.js';
 
 /** The notice of a step: one id per campaign and step, so a manager's answer finds its way back. */
 function notice(ctx: StepContext, step: StepOf<'notify-vnf' | 'notify-vnf-done'>): MaintenanceNotice {
@@ -65,7 +71,7 @@ export const notifyVnfDone: StepHandler<StepOf<'notify-vnf-done'>> = {
 };
 
 /** The handlers of the VNF family, by kind. */
-export const VNF_HANDLERS = {
+export const VNF_HANDLERS: StepHandlers<'notify-vnf' | 'notify-vnf-done'> = {
   'notify-vnf': notifyVnf,
   'notify-vnf-done': notifyVnfDone,
-} as const;
+};

@@ -1,0 +1,153 @@
+/** What an operator's command means in each campaign state: the commands half of `decide`. */
+import { ForbiddenError, IllegalTransitionError } from '../../errors.js';
+import type { AuthorizationDecision, Principal } from '../../ports/authorizer.js';
+import { COMMAND_ACTION, type Command } from '../commands.js';
+import type { NewRecord } from '../journal.js';
+import { type CampaignEvent, RESTING_STATES } from '../machine.js';
+import type { DecideContext, Decision } from './decision.js';
+import { alarm, request, transition } from './records.js';
+import { type CoreState, openGate } from './state.js';
+
+/** Decides a command the authorizer has answered. */
+export function onCommand(
+  core: CoreState,
+  command: Command,
+  principal: Principal,
+  authorization: AuthorizationDecision,
+  ctx: DecideContext,
+): Decision {
+  const s = core.snapshot;
+  const action = COMMAND_ACTION[command.type];
+  const audit = (allowed: boolean): NewRecord => ({
+    type: 'audit',
+    at: ctx.now,
+    principal,
+    action,
+    allowed,
+    reason: authorization.reason,
+  });
+  if (!authorization.allowed)
+    return {
+      records: [audit(false)],
+      effects: [],
+      refusal: new ForbiddenError(principal.id, action, authorization.reason),
+    };
+  const running = core.active && !RESTING_STATES.has(s.state);
+  const refuse = (): Decision => ({
+    records: [],
+    effects: [],
+    refusal: new IllegalTransitionError('campaign', running ? `${s.state} (running)` : s.state, command.type),
+  });
+  /** The records of a campaign transition, or a refusal when the machine does not allow it. */
+  const moving = (event: CampaignEvent, reason?: string, before: NewRecord[] = []): Decision => {
+    const next = transition(s, event, reason, ctx);
+    if (!next) return refuse();
+    return { records: [audit(true), ...before, next], effects: [], activate: true };
+  };
+  const by = principal.id;
+
+  switch (command.type) {
+    case 'start':
+      return s.state === 'created' && !core.active ? moving('start') : refuse();
+    case 'resume': {
+      if (running) return refuse();
+      if (s.state === 'created') return moving('start');
+      const failed = Object.entries(s.steps)
+        .filter(([, r]) => r.state === 'failed' || r.state === 'timed-out')
+        .map(([id]) => id);
+      const retry: NewRecord[] = failed.length
+        ? [{ type: 'request', at: ctx.now, request: 'retry', steps: failed }]
+        : [];
+      if (!RESTING_STATES.has(s.state))
+        // A crash left it mid-way: go on from where the journal says.
+        return { records: [audit(true), ...retry], effects: [], activate: true };
+      // Nothing changed yet (it failed in prechecks or backups): through them again, never around them.
+      const untouched = Object.values(s.steps).every((r) => r.state === 'pending');
+      if (s.state === 'failed' && untouched) return moving('recheck', `resumed by ${by}`, retry);
+      if (s.state === 'paused' || s.state === 'failed') return moving('resume', undefined, retry);
+      return refuse();
+    }
+    case 'approve': {
+      const wave = openGate(s);
+      if (wave === undefined || s.state !== 'paused' || core.active) return refuse();
+      return moving('resume', `wave ${wave} approved by ${by}`, [
+        { type: 'wave', at: ctx.now, wave, event: 'approved' },
+      ]);
+    }
+    case 'pause':
+      if (!running) return refuse();
+      return {
+        records: [audit(true), request('pause', `${command.reason ?? 'paused by an operator'} (${by})`, ctx)],
+        effects: [],
+      };
+    case 'abort': {
+      const reason = `${command.reason ?? 'aborted by an operator'} (${by})`;
+      // Already failed: nothing more to stop than what may still be settling.
+      if (s.state === 'failed') return { records: [audit(true)], effects: [], cancel: 'all' };
+      const next = transition(s, 'abort', reason, ctx);
+      if (!next) return refuse();
+      return { records: [audit(true), next], effects: [], cancel: 'all' };
+    }
+    case 'rollback':
+      if (running) {
+        // At the next safe point: running steps end first, then everything done is undone.
+        if (s.state !== 'executing' && s.state !== 'verifying') return refuse();
+        return { records: [audit(true), request('rollback', `requested by ${by}`, ctx)], effects: [] };
+      }
+      return moving('rollback', `requested by ${by}`);
+    case 'restore':
+      if (running) return refuse();
+      return moving('restore', `requested by ${by}`);
+    case 'commit': {
+      const next = transition(s, 'commit', `committed by ${by}`, ctx);
+      return next ? { records: [audit(true), next], effects: [] } : refuse();
+    }
+    case 'notify':
+      return onNotification(core, command, audit(true), ctx);
+  }
+}
+
+function onNotification(
+  core: CoreState,
+  command: Extract<Command, { type: 'notify' }>,
+  audit: NewRecord,
+  ctx: DecideContext,
+): Decision {
+  const n = command.notification;
+  const running = core.active && !RESTING_STATES.has(core.snapshot.state);
+  switch (n.type) {
+    case 'maintenance-reply':
+      return {
+        records: [audit],
+        effects: [{ type: 'deliver-reply', notice: n.notice, reply: n.reply }],
+      };
+    case 'alarm':
+      return {
+        records: [
+          audit,
+          alarm(n.severity, 'external-alarm', n.object, n.message, ctx),
+          ...(n.severity === 'critical' && running
+            ? [request('pause', `critical alarm on ${n.object}: ${n.message}`, ctx)]
+            : []),
+        ],
+        effects: [],
+      };
+    case 'node-event':
+      return {
+        records: [
+          audit,
+          alarm(
+            n.event === 'down' ? 'major' : 'warning',
+            `node-${n.event}`,
+            n.node,
+            n.message ?? `node ${n.node} is ${n.event}`,
+            ctx,
+          ),
+          ...(n.event === 'down' && running
+            ? [request('pause', `node ${n.node} went down: the plan must be checked`, ctx)]
+            : []),
+        ],
+        effects: [],
+      };
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Performs the core's effects through the ports: each effect type maps to the function that does it
+ * and to the observation that reports how it ended. Also routes a VNF manager's answer, delivered
+ * through a `notify` command, to the step waiting for it.
+ */
+import { ErrorCode, EscalatorError } from '../../errors.js';
+import type { MaintenanceReply } from '../../ports/vnf-manager.js';
+import type { Effect, Observation } from '../core/effects.js';
+import type { CoreState } from '../core/state.js';
+import { runPrechecks } from '../prechecks.js';
+import type { StepContext } from '../steps/index.js';
+import { backUp, restoreAll } from './backups.js';
+import { checkDrift, verifyCampaign, verifyWave } from './checks.js';
+import { type RunEnv, retrying } from './env.js';
+import { prepareStep, probeStep, runStep, undoStep } from './step.js';
+
+/** Performs effects for one campaign. */
+export class EffectPerformer {
+  readonly #env: RunEnv;
+  /** Steps waiting for a VNF manager's answer, by notice id. */
+  readonly #replies = new Map<string, (reply: MaintenanceReply) => void>();
+
+  constructor(env: RunEnv) {
+    this.#env = env;
+  }
+
+  /** Hands an answer to the step waiting for it (none waiting: the answer came too late, or twice). */
+  deliver(notice: string, reply: MaintenanceReply): void {
+    this.#replies.get(notice)?.(reply);
+  }
+
+  /**
+   * Does the work of `effect` on the campaign as `core` holds it. Resolves to the observation that
+   * ends it, or undefined when it was cancelled; `onHang` reports a step running long.
+   */
+  async perform(
+    core: CoreState,
+    effect: Effect,
+    signal: AbortSignal,
+    onHang: (observation: Observation) => void,
+  ): Promise<Observation | undefined> {
+    const env = this.#env;
+    const state = core.snapshot;
+    const catalog = core.index.catalog;
+    switch (effect.type) {
+      case 'precheck': {
+        const report = await runPrechecks(env.adapters, state.inventory, state.plan, catalog, signal, (fn) =>
+          retrying(env, signal, fn),
+        );
+        return { type: 'prechecked', report };
+      }
+      case 'backup':
+        return { type: 'backed-up', label: effect.label, backup: await backUp(env, effect, signal) };
+      case 'check-drift': {
+        const wave = waveOf(core, effect.wave);
+        const problems = await retrying(env, signal, () => checkDrift(env, core.snapshot, wave, signal));
+        return { type: 'drift-checked', wave: effect.wave, problems };
+      }
+      case 'refresh-inventory': {
+        if (!env.refreshInventory)
+          throw new EscalatorError(ErrorCode.InvalidOption, 'no refreshInventory to re-plan with');
+        const inventory = await env.refreshInventory(state.inventory, signal);
+        return { type: 'inventory-refreshed', wave: effect.wave, inventory, reason: effect.reason };
+      }
+      case 'prepare-step':
+        return prepareStep(this.#stepContext(core, signal), effect);
+      case 'probe-step':
+        return probeStep(this.#stepContext(core, signal), effect);
+      case 'run-step':
+        return runStep(
+          env,
+          (s) => this.#stepContext(core, s),
+          effect,
+          signal,
+          () =>
+            onHang({
+              type: 'step-hang',
+              step: effect.step.id,
+              expectedSeconds: effect.step.expectedSeconds,
+              factor: env.policy.hangFactor,
+            }),
+        );
+      case 'verify-wave': {
+        const problems = await verifyWave(env, state, catalog, waveOf(core, effect.wave), signal);
+        return { type: 'wave-verified', wave: effect.wave, problems };
+      }
+      case 'verify-campaign':
+        return { type: 'campaign-verified', problems: await verifyCampaign(env, state, catalog, signal) };
+      case 'undo-step':
+        return undoStep(env, this.#stepContext(core, signal), effect, signal);
+      case 'restore':
+        return { type: 'restored', count: await restoreAll(env, state, signal) };
+      case 'deliver-reply':
+        this.deliver(effect.notice, effect.reply);
+        return undefined;
+    }
+  }
+
+  #stepContext(core: CoreState, signal: AbortSignal): StepContext {
+    const state = core.snapshot;
+    return {
+      campaignId: state.id,
+      adapters: this.#env.adapters,
+      inventory: state.inventory,
+      catalog: core.index.catalog,
+      clock: this.#env.clock,
+      pollMs: this.#env.policy.pollSeconds * 1000,
+      signal,
+      backups: state.backups,
+      awaitReply: (notice, s) =>
+        new Promise<MaintenanceReply>((resolve, reject) => {
+          this.#replies.set(notice, resolve);
+          s.addEventListener(
+            'abort',
+            () => {
+              this.#replies.delete(notice);
+              reject(s.reason);
+            },
+            { once: true },
+          );
+        }),
+    };
+  }
+}
+
+function waveOf(core: CoreState, index: number) {
+  const wave = core.snapshot.plan.waves.find((w) => w.index === index);
+  if (!wave) throw new EscalatorError(ErrorCode.InvalidOption, `the plan has no wave ${index}`);
+  return wave;
+}
