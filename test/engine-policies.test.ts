@@ -157,8 +157,9 @@ describe('retries', () => {
     expect(calls[1]! - calls[0]!).toBe(1000 + 2000);
     expect(calls[2]! - calls[1]!).toBe(1000 + 6000);
     expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(1);
+    // Retried call by call, each retry logged with the call it repeats.
     expect(
-      h.logs.filter((l) => l.action === 'step.retry' && l.object === 'w0.cmp-1.upgrade-packages'),
+      h.logs.filter((l) => l.action === 'call.retry' && l.message.startsWith('nodes.installVersions:')),
     ).toHaveLength(2);
     expect(h.engine.snapshot().failures).toBe(0);
   });
@@ -200,7 +201,7 @@ describe('retries', () => {
       attempts: 1,
       error: { code: 'ESC_ADAPTER_FAILURE:http-409' },
     });
-    expect(h.logs.filter((l) => l.action === 'step.retry')).toEqual([]);
+    expect(h.logs.filter((l) => l.action === 'step.retry' || l.action === 'call.retry')).toEqual([]);
     // Nothing after the failed step ran.
     expect(h.record('w0.cmp-1.reboot').state).toBe('pending');
     expect(h.cloud.count('reboot:cmp-1')).toBe(0);

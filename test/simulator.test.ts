@@ -304,7 +304,7 @@ describe('each fault kind leads to the policy outcome, never to a breach', () =>
       seed: 18,
     });
     expect(r.outcome.state).toBe('completed');
-    expect(logs.filter((l) => l.action === 'step.retry').length).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.action === 'call.retry').length).toBeGreaterThan(0);
   });
 
   it('a 503 in the prechecks is retried, not taken as a failed check', async () => {

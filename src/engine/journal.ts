@@ -104,6 +104,18 @@ export type JournalRecord =
       readonly step: string;
       readonly backup: BackupRef;
     }
+  | {
+      readonly seq: number;
+      readonly type: 'attempt';
+      readonly at: string;
+      readonly step: string;
+      /**
+       * The attempt of the running step's retry policy that starts now (2 for the first retry; the
+       * step's start is attempt 1). Journaled so that a step resumed after a crash goes on with what is
+       * left of its retry budget instead of a fresh one.
+       */
+      readonly attempt: number;
+    }
   | { readonly seq: number; readonly type: 'alarm'; readonly at: string; readonly alarm: Alarm }
   | { readonly seq: number; readonly type: 'precheck'; readonly at: string; readonly report: PrecheckReport }
   | {
@@ -147,7 +159,14 @@ export type NewRecord = JournalRecord extends infer R
 /** What is known of one step. */
 export interface StepRecord {
   readonly state: StepState;
+  /** How many times the step was started (`start`, and an operator's `retry`). */
   readonly attempts: number;
+  /**
+   * Attempts of its retry policy begun in the current run, as the `attempt` records told (absent until
+   * a first retry: 1); a run resumed after a crash goes on from here.
+   */
+  readonly runAttempts?: number | undefined;
+  /** When the current run started (`start` or `retry`); a run resumed after a crash keeps it. */
   readonly startedAt?: string | undefined;
   readonly endedAt?: string | undefined;
   readonly error?: { readonly code: string; readonly message: string } | undefined;
@@ -268,6 +287,8 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
       state.steps[record.step] = {
         state: to,
         attempts: step.attempts + (starting ? 1 : 0),
+        // A new run starts with its first attempt (absent: 1); a re-check after a crash keeps the count.
+        runAttempts: starting ? undefined : step.runAttempts,
         startedAt: starting ? record.at : step.startedAt,
         endedAt: to === 'running' ? undefined : record.at,
         error: record.error,
@@ -290,6 +311,13 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
     case 'backup':
       state.backups.push(record.backup);
       break;
+    case 'attempt': {
+      const step = state.steps[record.step];
+      if (!step) throw new Error(`unknown step "${record.step}"`);
+      if (step.state !== 'running') throw new Error(`attempt of step ${record.step}, which is "${step.state}"`);
+      state.steps[record.step] = { ...step, runAttempts: record.attempt };
+      break;
+    }
     case 'alarm':
       state.alarms.push(record.alarm);
       break;

@@ -19,8 +19,6 @@ export async function runPrechecks(
   plan: Plan,
   catalog: Catalog,
   signal: AbortSignal,
-  /** Runs one check, retrying transient errors (the engine passes its retry policy). */
-  attempt: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
 ): Promise<PrecheckReport> {
   const options = { signal };
   const checks: PrecheckResult[] = [];
@@ -29,7 +27,7 @@ export async function runPrechecks(
   const plannedNodes = inventory.nodes.filter((n) => planned.has(n.name));
   const guard = async (name: string, fn: () => Promise<Omit<PrecheckResult, 'name'>>) => {
     try {
-      checks.push({ name, ...(await attempt(fn)) });
+      checks.push({ name, ...(await fn()) });
     } catch (error) {
       checks.push({ name, ok: false, detail: `could not check: ${(error as Error).message}`, nodes: [] });
     }
@@ -105,17 +103,21 @@ export async function runPrechecks(
     for (const cluster of inventory.clusters) {
       if (!cluster.members.some((m) => planned.has(m))) continue;
       const services = cluster.component ? (catalog[cluster.component]?.services ?? []) : [];
-      const healthy = await mapLimit(cluster.members, 8, async (m) => {
-        try {
-          return (await adapters.nodes.health(m, services, options)).ok;
-        } catch {
-          return false;
-        }
-      });
-      const up = healthy.filter(Boolean).length;
+      // An answer of "not healthy" is evidence; an error (after retries) is not: it is "unknown".
+      const healthy = await mapLimit(cluster.members, 8, async (m) =>
+        adapters.nodes.health(m, services, options).then(
+          (h) => (h.ok ? 'up' : 'down'),
+          (error: unknown) => `unknown (${error instanceof Error ? error.message : String(error)})`,
+        ),
+      );
+      const up = healthy.filter((h) => h === 'up').length;
       if (up < cluster.minAvailable + 1) {
-        short.push(`${cluster.name}: ${up} healthy, needs ${cluster.minAvailable + 1} to take one down`);
-        nodes.push(...cluster.members.filter((_, i) => !healthy[i]));
+        const unknown = cluster.members.filter((_, i) => healthy[i]?.startsWith('unknown'));
+        short.push(
+          `${cluster.name}: ${up} healthy, needs ${cluster.minAvailable + 1} to take one down` +
+            (unknown.length ? ` (could not check ${unknown.join(', ')})` : ''),
+        );
+        nodes.push(...cluster.members.filter((_, i) => healthy[i] === 'down'));
       }
     }
     return {

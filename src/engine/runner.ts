@@ -22,6 +22,7 @@ import type { EnginePolicy } from './policy.js';
 import { Announcer } from './run/announce.js';
 import type { RunEnv } from './run/env.js';
 import { EffectPerformer } from './run/perform.js';
+import { retryingAdapters } from './run/retrying-adapters.js';
 
 /** What the runner is built with. */
 export interface RunnerOptions {
@@ -29,7 +30,7 @@ export interface RunnerOptions {
   readonly clock: Clock;
   readonly policy: EnginePolicy;
   readonly logger: Logger | undefined;
-  readonly env: Omit<RunEnv, 'log'>;
+  readonly env: Omit<RunEnv, 'log' | 'retried'>;
   readonly events: EventEmitter<EngineEvents>;
 }
 
@@ -55,7 +56,13 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.#o = options;
-    const env: RunEnv = { ...options.env, log: (...args) => this.#log(...args) };
+    const env: RunEnv = {
+      ...options.env,
+      retried: retryingAdapters(options.env.adapters, options.policy.retry, options.clock, (call, error, n) =>
+        this.#log('warn', 'call.retry', `${call}: attempt ${n}: ${describeError(error).message}`),
+      ),
+      log: (...args) => this.#log(...args),
+    };
     this.#performer = new EffectPerformer(env);
     this.#announcer = new Announcer(options.events, env.log);
   }

@@ -58,6 +58,16 @@ export type Effect =
       /** Undefined when no hang alarm is wanted. */
       readonly hangMs: number | undefined;
       readonly retry: RetryPolicy;
+      /**
+       * When the step's run started (ISO, its journaled `startedAt`): the timeout and the hang alarm
+       * count from there, so a step re-run after a crash gets what was left of them, not a fresh one.
+       */
+      readonly startedAt: string;
+      /**
+       * Attempts of the retry policy the run had made before a crash (0 for a fresh run): the interrupted
+       * one is run again as that same attempt, and only the rest of the budget follows.
+       */
+      readonly attemptsMade: number;
     }
   /** Ask the world whether a step a crash left running already took effect. Ends in `step-probed`. */
   | {
@@ -103,6 +113,8 @@ export type Observation =
       readonly data: Readonly<Record<string, string>> | undefined;
     }
   | { readonly type: 'step-probed'; readonly step: string; readonly done: boolean }
+  /** A step's retry policy starts another attempt (2 for the first retry): journaled, so a crash keeps the count. */
+  | { readonly type: 'step-attempt'; readonly step: string; readonly attempt: number }
   | {
       readonly type: 'step-hang';
       readonly step: string;

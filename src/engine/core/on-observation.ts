@@ -85,9 +85,12 @@ export function onObservation(core: CoreState, o: Observation, ctx: DecideContex
       if (s.state !== 'executing') return NOTHING;
       return {
         records: [stepRecord(s, o.step, 'recheck', ctx)],
-        effects: [runStep(entry.step, entry.wave, s.steps[o.step]?.data, ctx)],
+        effects: [runStep(entry.step, entry.wave, s.steps[o.step]?.data, ctx, s)],
       };
     }
+    case 'step-attempt':
+      if (stateOf(s, o.step) !== 'running') return NOTHING;
+      return records({ type: 'attempt', at: ctx.now, step: o.step, attempt: o.attempt });
     case 'step-hang':
       return records(
         alarm(

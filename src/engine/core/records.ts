@@ -9,14 +9,26 @@ import type { DecideContext } from './decision.js';
 import type { Effect } from './effects.js';
 import { stateOf } from './state.js';
 
-/** The effect that runs a step under its kind's policy (timeout, hang threshold, retries). */
+/**
+ * The effect that runs a step under its kind's policy (timeout, hang threshold, retries). A fresh run
+ * starts now; a run `resumed` after a crash (the campaign as journaled, the step `running`) keeps its
+ * journaled start and attempts, so its timeout, hang alarm and retry budget go on rather than start over.
+ */
 export function runStep(
   step: Step,
   wave: number,
   data: Readonly<Record<string, string>> | undefined,
   ctx: DecideContext,
+  resumed?: CampaignSnapshot | undefined,
 ): Effect {
   const policy = ctx.policy.steps[step.kind];
+  const record = resumed?.steps[step.id];
+  const startedAt = record?.startedAt ?? ctx.now;
+  const hangMs = step.expectedSeconds * 1000 * ctx.policy.hangFactor;
+  // The hang alarm of this run was raised before the crash: once is enough.
+  const hangRaised = resumed?.alarms.some(
+    (a) => a.code === 'step-hang' && a.object === step.id && a.at >= startedAt,
+  );
   return {
     type: 'run-step',
     key: `step:${step.id}`,
@@ -24,8 +36,10 @@ export function runStep(
     wave,
     data,
     timeoutMs: step.timeoutSeconds * 1000 * (policy?.timeoutFactor ?? 1),
-    hangMs: step.expectedSeconds * 1000 * ctx.policy.hangFactor,
+    hangMs: hangRaised ? undefined : hangMs,
     retry: { ...ctx.policy.retry, ...policy?.retry },
+    startedAt,
+    attemptsMade: record ? (record.runAttempts ?? 1) : 0,
   };
 }
 

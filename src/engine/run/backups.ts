@@ -4,7 +4,7 @@
 import type { BackupRef } from '../../ports/node-agent.js';
 import type { Effect } from '../core/effects.js';
 import type { CampaignSnapshot } from '../journal.js';
-import { type RunEnv, retrying } from './env.js';
+import type { RunEnv } from './env.js';
 
 /** Backs up one clustered data store's databases on the node the core chose. */
 export function backUp(
@@ -18,12 +18,12 @@ export function backUp(
     files: [],
     databases: effect.databases,
   };
-  return retrying(env, signal, () => env.adapters.nodes.backup(effect.node, request, { signal }));
+  return env.retried.nodes.backup(effect.node, request, { signal });
 }
 
 /** Reloads every backup, newest first. Returns how many. */
 export async function restoreAll(env: RunEnv, state: CampaignSnapshot, signal: AbortSignal): Promise<number> {
   for (const backup of [...state.backups].reverse())
-    await retrying(env, signal, () => env.adapters.nodes.restore(backup.node, backup, { signal }));
+    await env.retried.nodes.restore(backup.node, backup, { signal });
   return state.backups.length;
 }

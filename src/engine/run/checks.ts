@@ -9,7 +9,7 @@ import { mapLimit } from '../../util/map-limit.js';
 import { describeError } from '../core/effects.js';
 import type { CampaignSnapshot } from '../journal.js';
 import { vimHost } from '../steps/index.js';
-import { type RunEnv, retrying } from './env.js';
+import type { RunEnv } from './env.js';
 
 /**
  * Re-reads the live state before a wave and compares it with what the plan expects: the wave's
@@ -22,7 +22,7 @@ export async function checkDrift(
   wave: Wave,
   signal: AbortSignal,
 ): Promise<string | undefined> {
-  const { vim } = env.adapters;
+  const { vim } = env.retried;
   const computes = new Set(
     state.inventory.nodes.filter((n) => n.roles.includes('compute')).map((n) => n.name),
   );
@@ -74,7 +74,7 @@ export async function verifyWave(
     const node = stepNode(s);
     if (node !== undefined && state.steps[s.id]?.state !== 'succeeded') skippedNodes.add(node);
   }
-  const { nodes } = env.adapters;
+  const { nodes } = env.retried;
   await mapLimit(
     wave.nodes.filter((n) => !skippedNodes.has(n)),
     16,
@@ -86,14 +86,12 @@ export async function verifyWave(
           .map((c) => [c, state.campaign.target.software[c] ?? '']),
       );
       try {
-        const installed = await retrying(env, signal, () =>
-          nodes.installedVersions(node, Object.keys(target), { signal }),
-        );
+        const installed = await nodes.installedVersions(node, Object.keys(target), { signal });
         const wrong = Object.entries(target).filter(([c, v]) => installed[c] !== v);
         if (wrong.length)
           problems.push(`${node} runs ${wrong.map(([c]) => `${c} ${installed[c] ?? 'none'}`).join(', ')}`);
         const services = Object.keys(target).flatMap((c) => catalog[c]?.services ?? []);
-        const health = await retrying(env, signal, () => nodes.health(node, services, { signal }));
+        const health = await nodes.health(node, services, { signal });
         if (!health.ok) problems.push(`${node}: services down`);
       } catch (error) {
         problems.push(`${node}: ${describeError(error).message}`);
@@ -118,9 +116,7 @@ export async function verifyCampaign(
     const p = await verifyWave(env, state, catalog, wave, signal);
     if (p) problems.push(p);
   }
-  const services = await retrying(env, signal, () => env.adapters.vim.listComputeServices({ signal })).catch(
-    () => [],
-  );
+  const services = await env.retried.vim.listComputeServices({ signal }).catch(() => []);
   const ours = services.filter(
     (s) => s.status === 'disabled' && s.disabledReason?.startsWith(`escalator ${state.id}`),
   );

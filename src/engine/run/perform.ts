@@ -4,6 +4,7 @@
  * through a `notify` command, to the step waiting for it.
  */
 import { ErrorCode, EscalatorError } from '../../errors.js';
+import type { Adapters } from '../../ports/adapters.js';
 import type { MaintenanceReply } from '../../ports/vnf-manager.js';
 import type { Effect, Observation } from '../core/effects.js';
 import type { CoreState } from '../core/state.js';
@@ -11,7 +12,7 @@ import { runPrechecks } from '../prechecks.js';
 import type { StepContext } from '../steps/index.js';
 import { backUp, restoreAll } from './backups.js';
 import { checkDrift, verifyCampaign, verifyWave } from './checks.js';
-import { type RunEnv, retrying } from './env.js';
+import type { RunEnv } from './env.js';
 import { prepareStep, probeStep, runStep, undoStep } from './step.js';
 
 /** Performs effects for one campaign. */
@@ -31,7 +32,8 @@ export class EffectPerformer {
 
   /**
    * Does the work of `effect` on the campaign as `core` holds it. Resolves to the observation that
-   * ends it, or undefined when it was cancelled; `onHang` reports a step running long.
+   * ends it, or undefined when it was cancelled; `onHang` reports what a step tells while it runs
+   * (running long, starting a retry).
    */
   async perform(
     core: CoreState,
@@ -44,16 +46,14 @@ export class EffectPerformer {
     const catalog = core.index.catalog;
     switch (effect.type) {
       case 'precheck': {
-        const report = await runPrechecks(env.adapters, state.inventory, state.plan, catalog, signal, (fn) =>
-          retrying(env, signal, fn),
-        );
+        const report = await runPrechecks(env.retried, state.inventory, state.plan, catalog, signal);
         return { type: 'prechecked', report };
       }
       case 'backup':
         return { type: 'backed-up', label: effect.label, backup: await backUp(env, effect, signal) };
       case 'check-drift': {
         const wave = waveOf(core, effect.wave);
-        const problems = await retrying(env, signal, () => checkDrift(env, core.snapshot, wave, signal));
+        const problems = await checkDrift(env, core.snapshot, wave, signal);
         return { type: 'drift-checked', wave: effect.wave, problems };
       }
       case 'refresh-inventory': {
@@ -62,23 +62,19 @@ export class EffectPerformer {
         const inventory = await env.refreshInventory(state.inventory, signal);
         return { type: 'inventory-refreshed', wave: effect.wave, inventory, reason: effect.reason };
       }
+      // Every call a step makes is retried by the policy; the step's own retry covers the conditions its
+      // handler reports as transient (versions not there yet, a hypervisor not ready).
       case 'prepare-step':
-        return prepareStep(this.#stepContext(core, signal), effect);
+        return prepareStep(this.#stepContext(core, signal, env.retried), effect);
       case 'probe-step':
-        return probeStep(this.#stepContext(core, signal), effect);
+        return probeStep(this.#stepContext(core, signal, env.retried), effect);
       case 'run-step':
         return runStep(
           env,
-          (s) => this.#stepContext(core, s),
+          (s) => this.#stepContext(core, s, env.retried),
           effect,
           signal,
-          () =>
-            onHang({
-              type: 'step-hang',
-              step: effect.step.id,
-              expectedSeconds: effect.step.expectedSeconds,
-              factor: env.policy.hangFactor,
-            }),
+          onHang,
         );
       case 'verify-wave': {
         const problems = await verifyWave(env, state, catalog, waveOf(core, effect.wave), signal);
@@ -87,7 +83,7 @@ export class EffectPerformer {
       case 'verify-campaign':
         return { type: 'campaign-verified', problems: await verifyCampaign(env, state, catalog, signal) };
       case 'undo-step':
-        return undoStep(env, this.#stepContext(core, signal), effect, signal);
+        return undoStep(env, this.#stepContext(core, signal, env.retried), effect, signal);
       case 'restore':
         return { type: 'restored', count: await restoreAll(env, state, signal) };
       case 'deliver-reply':
@@ -96,17 +92,22 @@ export class EffectPerformer {
     }
   }
 
-  #stepContext(core: CoreState, signal: AbortSignal): StepContext {
+  #stepContext(core: CoreState, signal: AbortSignal, adapters: Adapters): StepContext {
     const state = core.snapshot;
     return {
       campaignId: state.id,
-      adapters: this.#env.adapters,
+      adapters,
       inventory: state.inventory,
       catalog: core.index.catalog,
       clock: this.#env.clock,
       pollMs: this.#env.policy.pollSeconds * 1000,
       signal,
       backups: state.backups,
+      journaled: (step, kind) => {
+        const wave = core.index.steps.get(step.id)?.wave;
+        const other = wave === undefined ? undefined : core.index.relations.nodeStep(wave, step.node, kind);
+        return other ? core.snapshot.steps[other.id]?.data : undefined;
+      },
       awaitReply: (notice, s) =>
         new Promise<MaintenanceReply>((resolve, reject) => {
           this.#replies.set(notice, resolve);

@@ -33,14 +33,18 @@ export async function probeStep(
 /**
  * Runs a step to an end: `step-ended` (succeeded, failed, timed-out), or undefined when it was
  * cancelled by an abort (the step stays `running` in the journal and is probed on resume).
- * `onHang` is called once when the step runs past its hang threshold.
+ *
+ * The timeout and the hang alarm count from the run's journaled start (`effect.startedAt`), and the
+ * retry budget goes on from the attempts it journaled, so a step re-run after a crash gets what was
+ * left of them. `observe` is told of each retry's start (`step-attempt`, journaled before the attempt
+ * acts) and, once, of the step running past its hang threshold (`step-hang`).
  */
 export async function runStep(
   env: RunEnv,
   ctxFor: (signal: AbortSignal) => StepContext,
   effect: Extract<Effect, { type: 'run-step' }>,
   signal: AbortSignal,
-  onHang: () => void,
+  observe: (observation: Observation) => void,
 ): Promise<Observation | undefined> {
   const { step } = effect;
   const handler = handlerOf(step);
@@ -48,31 +52,49 @@ export async function runStep(
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   const timers = new AbortController();
+  const started = Date.parse(effect.startedAt);
+  const elapsed = Number.isFinite(started) ? Math.max(0, env.clock.now() - started) : 0;
+  // The interrupted attempt runs again as itself; the retries after it are what the budget has left.
+  const first = Math.max(1, effect.attemptsMade);
+  const retry = { ...effect.retry, retries: Math.max(0, effect.retry.retries - (first - 1)) };
   try {
     const ctx = ctxFor(controller.signal);
     if (effect.hangMs !== undefined)
-      env.clock.sleep(effect.hangMs, timers.signal).then(onHang, () => undefined);
-    const timeout = env.clock.sleep(effect.timeoutMs, timers.signal).then(
+      env.clock.sleep(Math.max(0, effect.hangMs - elapsed), timers.signal).then(
+        () =>
+          observe({
+            type: 'step-hang',
+            step: step.id,
+            expectedSeconds: step.expectedSeconds,
+            factor: env.policy.hangFactor,
+          }),
+        () => undefined,
+      );
+    const timeout = env.clock.sleep(Math.max(0, effect.timeoutMs - elapsed), timers.signal).then(
       () => {
         controller.abort(new StepTimeoutError(step.id, effect.timeoutMs / 1000));
         return 'timeout' as const;
       },
       () => 'cancelled' as const,
     );
-    const work = withRetry(() => handler.run(ctx, step, effect.data), effect.retry, env.clock, {
+    const attempt = (n: number) => {
+      if (n > 1) observe({ type: 'step-attempt', step: step.id, attempt: first + n - 1 });
+      return handler.run(ctx, step, effect.data);
+    };
+    const work = withRetry(attempt, retry, env.clock, {
       signal: controller.signal,
       onRetry: (error, n) =>
-        env.log('warn', 'step.retry', `attempt ${n}: ${describeError(error).message}`, step.id),
+        env.log('warn', 'step.retry', `attempt ${first + n - 1}: ${describeError(error).message}`, step.id),
     }).then(
       (result) => ({ ok: true as const, result }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const first = await Promise.race([work, timeout]);
+    const outcome = await Promise.race([work, timeout]);
     timers.abort();
-    if (first === 'cancelled') return undefined;
+    if (outcome === 'cancelled') return undefined;
     const timedOut =
-      first === 'timeout' ||
-      (!first.ok && controller.signal.reason instanceof StepTimeoutError && !signal.aborted);
+      outcome === 'timeout' ||
+      (!outcome.ok && controller.signal.reason instanceof StepTimeoutError && !signal.aborted);
     if (timedOut) {
       await work; // let the cancelled attempt settle before it is recorded
       return {
@@ -82,11 +104,11 @@ export async function runStep(
         error: describeError(new StepTimeoutError(step.id, effect.timeoutMs / 1000)),
       };
     }
-    if (!first.ok) {
+    if (!outcome.ok) {
       if (signal.aborted) return undefined;
-      return { type: 'step-ended', step: step.id, outcome: 'failed', error: describeError(first.error) };
+      return { type: 'step-ended', step: step.id, outcome: 'failed', error: describeError(outcome.error) };
     }
-    return { type: 'step-ended', step: step.id, outcome: 'succeeded', backup: first.result?.backup };
+    return { type: 'step-ended', step: step.id, outcome: 'succeeded', backup: outcome.result?.backup };
   } finally {
     timers.abort();
     signal.removeEventListener('abort', onAbort);

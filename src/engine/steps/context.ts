@@ -5,7 +5,7 @@
 import { AdapterError } from '../../errors.js';
 import type { Catalog } from '../../model/component.js';
 import type { Inventory } from '../../model/inventory.js';
-import type { Step, StepKind, StepOf } from '../../model/plan.js';
+import type { NodeStep, NodeStepKind, Step, StepKind, StepOf } from '../../model/plan.js';
 import type { Adapters } from '../../ports/adapters.js';
 import type { Clock } from '../../ports/clock.js';
 import type { BackupRef } from '../../ports/node-agent.js';
@@ -24,6 +24,13 @@ export interface StepContext {
   readonly signal: AbortSignal;
   /** Backups recorded so far. */
   readonly backups: readonly BackupRef[];
+  /**
+   * What the step of `kind` on the same node in the same wave as `step` journaled before it ran (its
+   * `prepare`), e.g. the boot id `reboot` read before restarting the node, which `wait-node` waits to
+   * see replaced. Undefined when there is no such step or it recorded nothing. Read from the journal,
+   * so a process resumed after a crash sees what the one before it learned.
+   */
+  journaled(step: NodeStep, kind: NodeStepKind): StepData | undefined;
   /** Resolves when a VNF manager answers the notice through `engine.notify`. */
   awaitReply(noticeId: string, signal: AbortSignal): Promise<MaintenanceReply>;
 }
@@ -94,7 +101,10 @@ export interface StepHandler<S extends Step = Step> {
   prepare?(ctx: StepContext, step: S): Promise<Record<string, string> | undefined>;
   /** Does the step; resolves once its effect is there (or rejects). */
   run(ctx: StepContext, step: S, data: StepData | undefined): Promise<StepResult | undefined>;
-  /** After a crash left the step running: is its effect already there? `false` runs it again. */
+  /**
+   * After a crash left the step running: is its effect already there? `false` runs it again, so `run`
+   * must itself look before it acts where acting twice would harm or cost (an install, a migration).
+   */
   isDone(ctx: StepContext, step: S, data: StepData | undefined): Promise<boolean>;
   /** Takes the step's effect back (graceful rollback); resolves at once when there is nothing to undo. */
   undo(ctx: StepContext, step: S): Promise<void>;

@@ -12,6 +12,18 @@ import {
   vimHost,
 } from './context.js';
 
+/** Whether every one of `instances` on the node reports one of `statuses` (Nova's words). */
+async function allIn(
+  ctx: StepContext,
+  node: string,
+  instances: readonly string[],
+  statuses: readonly string[],
+): Promise<boolean> {
+  const listed = await ctx.adapters.vim.listInstances(vimHost(ctx.inventory, node), { signal: ctx.signal });
+  const status = new Map(listed.map((i) => [i.name, i.status.toUpperCase()]));
+  return instances.every((i) => statuses.includes(status.get(i) ?? ''));
+}
+
 async function startAll(ctx: StepContext, instances: readonly string[]): Promise<void> {
   for (const i of instances) await ctx.adapters.vim.startInstance(i, { signal: ctx.signal });
 }
@@ -23,7 +35,7 @@ export const stopInstances: StepHandler<StepOf<'stop-instances'>> = {
     for (const i of step.instances) await ctx.adapters.vim.stopInstance(i, { signal: ctx.signal });
     return undefined;
   },
-  isDone: async () => false, // stopping a stopped instance is harmless
+  isDone: (ctx, step) => allIn(ctx, step.node, step.instances, ['SHUTOFF', 'STOPPED']),
   undo: (ctx, step) => startAll(ctx, step.instances),
 };
 
@@ -34,7 +46,7 @@ export const startInstances: StepHandler<StepOf<'start-instances'>> = {
     await startAll(ctx, step.instances);
     return undefined;
   },
-  isDone: async () => false, // starting a running instance is harmless
+  isDone: (ctx, step) => allIn(ctx, step.node, step.instances, ['ACTIVE']),
   undo: nothingToUndo,
 };
 

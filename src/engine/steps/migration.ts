@@ -34,9 +34,18 @@ export async function followMigration(ctx: StepContext, instance: string, target
   }
 }
 
-/** `migrate`: moves `instance` from `from` to `to` (live or cold); undone by moving it back to `from`. */
+/**
+ * `migrate`: moves `instance` from `from` to `to` (live or cold); undone by moving it back to `from`.
+ * Journals where the instance was and what the VIM said of its last migration before asking for one;
+ * a migration already under way (after a crash, or a retry) is followed, never asked for twice, and
+ * one that already landed on the target is done.
+ */
 export const migrate: StepHandler<StepOf<'migrate'>> = {
   describe: (step) => `${step.mode}-migrate ${step.instance} from ${step.from} to ${step.to}`,
+  async prepare(ctx, step) {
+    const status = await ctx.adapters.vim.migrationStatus(step.instance, { signal: ctx.signal });
+    return { host: status.host, status: status.status };
+  },
   async run(ctx, step) {
     const target = vimHost(ctx.inventory, step.to);
     // A migration already under way (after a crash, or a retry) is followed, not started again.

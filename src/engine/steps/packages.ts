@@ -43,17 +43,43 @@ export const backup: StepHandler<StepOf<'backup'>> = {
   undo: nothingToUndo,
 };
 
+/** The journal key of a component's version before the upgrade. */
+const BEFORE = 'before:';
+
 /**
- * `upgrade-packages`: installs the target versions and restarts the components' services; done when
- * the node reports them. Undone by installing `previous` the same way.
+ * `upgrade-packages`: installs the target versions and restarts the components' services. Journals
+ * the versions found before (under `before:<component>`). Installs only what is not in place yet, so a
+ * run after a crash or a retry after a failed restart does not install again; done when the node
+ * reports the target versions and their services are active. Undone by installing `previous` the same way.
  */
 export const upgradePackages: StepHandler<StepOf<'upgrade-packages'>> = {
   describe: (step) => `install ${versions(step.software)} on ${step.node}`,
+  async prepare(ctx, step) {
+    const installed = await ctx.adapters.nodes.installedVersions(step.node, Object.keys(step.software), {
+      signal: ctx.signal,
+    });
+    return Object.fromEntries(
+      Object.keys(step.software).map((c) => [`${BEFORE}${c}`, installed[c] ?? 'none']),
+    );
+  },
   async run(ctx, step) {
+    if (await versionsMatch(ctx, step.node, step.software)) {
+      // Installed by an earlier attempt or a process that crashed: the restart may not have followed.
+      const services = servicesOf(ctx, step.software);
+      if (services.length > 0)
+        await ctx.adapters.nodes.restartServices(step.node, services, { signal: ctx.signal });
+      return undefined;
+    }
     await installAndRestart(ctx, step.node, step.software);
     return undefined;
   },
-  isDone: (ctx, step) => versionsMatch(ctx, step.node, step.software),
+  async isDone(ctx, step) {
+    if (!(await versionsMatch(ctx, step.node, step.software))) return false;
+    const services = servicesOf(ctx, step.software);
+    if (services.length === 0) return true;
+    // Installed but not restarted (the crash fell between the two): run again, which only restarts.
+    return (await ctx.adapters.nodes.health(step.node, services, { signal: ctx.signal })).ok;
+  },
   undo: (ctx, step) => installAndRestart(ctx, step.node, step.previous),
 };
 
