@@ -208,6 +208,89 @@ describe('retries', () => {
   });
 });
 
+describe('real-cloud defaults', () => {
+  /**
+   * Nova Zed after a member of an anti-affinity group left a host: a move onto it is refused with "No
+   * valid host" (a migration ending in error, marked as passing) for about 120 s.
+   */
+  const refusingFor = (ms: number) => (cloud: FakeCloud, clock: VirtualClock) => {
+    const refusedUntil = new Map<string, number>();
+    return {
+      vim: {
+        ...cloud.vim,
+        migrate: async (
+          instance: string,
+          request: Parameters<typeof cloud.vim.migrate>[1],
+          o?: { signal?: AbortSignal },
+        ) => {
+          if (!refusedUntil.has(instance)) refusedUntil.set(instance, clock.now() + ms);
+          if (clock.now() < (refusedUntil.get(instance) ?? 0)) return;
+          await cloud.vim.migrate(instance, request, o);
+        },
+        migrationStatus: async (instance: string, o?: { signal?: AbortSignal }) => {
+          const status = await cloud.vim.migrationStatus(instance, o);
+          return clock.now() < (refusedUntil.get(instance) ?? 0)
+            ? { ...status, status: 'error' as const, retryable: true, message: 'No valid host was found' }
+            : status;
+        },
+      },
+    };
+  };
+
+  it('the default migrate policy rides out Nova\'s ~120 s "No valid host" refusal', async () => {
+    const h = harness(minimalInventory, minimalCampaign, { adapters: refusingFor(120_000) });
+    expect((await h.start()).state).toBe('completed');
+    const migrate = h.plan.waves.flatMap((w) => w.steps).find((s) => s.kind === 'migrate');
+    expect(migrate).toBeDefined();
+    const record = h.record(migrate?.id as string);
+    expect(record.state).toBe('succeeded');
+    // Waited out in virtual time: more than the refusal, within the step's (widened) timeout.
+    expect(Date.parse(record.endedAt as string) - Date.parse(record.startedAt as string)).toBeGreaterThan(
+      120_000,
+    );
+  });
+
+  it('the engine-wide retry policy alone gives up on it (why migrations have their own default)', async () => {
+    const h = harness(minimalInventory, minimalCampaign, {
+      adapters: refusingFor(120_000),
+      policy: {
+        steps: { migrate: { retry: { retries: 3, minDelayMs: 2000, factor: 2 }, timeoutFactor: 1 } },
+      },
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    expect(outcome.reason).toContain('No valid host');
+  });
+
+  it('a compute whose service died: the timed-out step says the compute service is down', async () => {
+    const dead = new Set<string>();
+    const h = harness(minimalInventory, minimalCampaign, {
+      adapters: (cloud, clock) => ({
+        vim: {
+          ...cloud.vim,
+          listComputeServices: async (o) =>
+            (await cloud.vim.listComputeServices(o)).map((s) =>
+              dead.has(s.host) ? { ...s, state: 'down' as const } : s,
+            ),
+          // A dead nova-compute: the call blocks until it is given up on.
+          disableComputeService: async (host, reason, o) => {
+            if (host !== 'cmp-1') return cloud.vim.disableComputeService(host, reason, o);
+            dead.add(host);
+            await clock.sleep(24 * 3600 * 1000, o?.signal);
+          },
+        },
+      }),
+    });
+    const outcome = await h.start();
+    expect(outcome.state).toBe('paused');
+    const record = h.record('w0.cmp-1.disable-compute');
+    expect(record.state).toBe('timed-out');
+    expect(record.error?.message).toContain('did not finish within');
+    expect(record.error?.message).toContain('the compute service of cmp-1 is down in the VIM');
+    expect(h.engine.snapshot().alarms.find((a) => a.code === 'step-failed')?.message).toContain('is down');
+  });
+});
+
 describe('hangs and timeouts', () => {
   it('raises step-hang, then times the step out at its timeout', async () => {
     const h = harness(minimalInventory, minimalCampaign, {

@@ -413,18 +413,9 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
       authorizer: createRoleAuthorizer(),
       clock: systemClock,
       logger: { log: (record) => logs.push(record) },
-      policy: {
-        pollSeconds: 1,
-        // Nova's scheduler still counts a server on the host it just left until that host's instance
-        // sync (every 120 s): a member moved onto a host another member left a moment ago is refused
-        // ("No valid host") for up to two minutes. Such a refusal is transient; retry it for long enough.
-        steps: {
-          migrate: {
-            retry: { retries: 10, minDelayMs: 5_000, factor: 1.5, maxDelayMs: 20_000 },
-            timeoutFactor: 5,
-          },
-        },
-      },
+      // The default policies: the migrate default must ride out Nova's "No valid host" for a member
+      // moved onto a host another member left a moment ago (the scheduler's view lags up to 120 s).
+      policy: { pollSeconds: 1 },
       owner: `${prefix}-engine`,
     });
     let seq = 0;

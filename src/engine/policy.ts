@@ -45,14 +45,24 @@ export interface EnginePolicy {
   readonly steps: Readonly<Partial<Record<StepKind, StepPolicy>>>;
 }
 
-/** The defaults, suited to a real cloud. */
+/**
+ * The defaults, suited to a real cloud. Migrations retry for about three minutes: Nova's scheduler
+ * refuses a valid anti-affinity move ("No valid host") for up to ~120 s after a member left the target
+ * host (its view of the hosts lags until the instance sync), so a refusal it marks as passing is ridden
+ * out rather than pausing the wave; the timeout grows to match.
+ */
 export const DEFAULT_POLICY: EnginePolicy = {
   retry: { retries: 3, minDelayMs: 2000, factor: 2, maxDelayMs: 60_000 },
   hangFactor: 2,
   maxConcurrentSteps: 32,
   pollSeconds: 5,
   onDrift: 'pause',
-  steps: {},
+  steps: {
+    migrate: {
+      retry: { retries: 10, minDelayMs: 5_000, factor: 1.5, maxDelayMs: 20_000 },
+      timeoutFactor: 5,
+    },
+  },
 };
 
 /** A policy with a host's partial settings merged onto the defaults. */
@@ -60,13 +70,21 @@ export type EnginePolicyInput = Partial<Omit<EnginePolicy, 'retry'>> & {
   readonly retry?: Partial<RetryPolicy> | undefined;
 };
 
-/** Merges a host's settings onto {@link DEFAULT_POLICY}. */
+/**
+ * Merges a host's settings onto {@link DEFAULT_POLICY}; a step kind's settings merge onto that kind's
+ * defaults (set `steps: { migrate: { retry: ... } }` to change only what you name).
+ */
 export function resolvePolicy(input: EnginePolicyInput = {}): EnginePolicy {
+  const steps: Partial<Record<StepKind, StepPolicy>> = { ...DEFAULT_POLICY.steps };
+  for (const [kind, policy] of Object.entries(input.steps ?? {}) as [StepKind, StepPolicy][]) {
+    const base = steps[kind];
+    steps[kind] = { ...base, ...stripUndefined(policy), retry: { ...base?.retry, ...policy.retry } };
+  }
   return {
     ...DEFAULT_POLICY,
     ...stripUndefined(input),
     retry: { ...DEFAULT_POLICY.retry, ...stripUndefined(input.retry ?? {}) },
-    steps: input.steps ?? {},
+    steps,
   };
 }
 

@@ -124,6 +124,26 @@ export async function verifyCampaign(
   return problems.length ? problems.join('; ') : undefined;
 }
 
+/**
+ * Why a step on a node may have failed, from the VIM: its compute service is down (a dead
+ * nova-compute makes calls hang until they time out, and the timeout alone says nothing). Undefined
+ * when the node is not a compute, its service is up, or the VIM cannot tell.
+ */
+export async function diagnoseNode(
+  env: RunEnv,
+  state: CampaignSnapshot,
+  node: string,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const inventoryNode = state.inventory.nodes.find((n) => n.name === node);
+  if (!inventoryNode?.roles.includes('compute')) return undefined;
+  const services = await env.retried.vim.listComputeServices({ signal }).catch(() => undefined);
+  const service = services?.find((s) => s.host === vimHost(state.inventory, node));
+  if (!services) return undefined;
+  if (!service) return `the VIM does not know a compute service on ${node}`;
+  return service.state === 'down' ? `the compute service of ${node} is down in the VIM` : undefined;
+}
+
 /** Expected instances on each node at the start of a wave, replaying the plan's migrations. */
 function expectedPlacement(state: CampaignSnapshot, wave: number): Map<string, Set<string>> {
   const host = new Map(state.inventory.instances.map((i) => [i.name, i.host]));

@@ -4,6 +4,7 @@
  * through a `notify` command, to the step waiting for it.
  */
 import { ErrorCode, EscalatorError } from '../../errors.js';
+import { stepNode } from '../../model/plan.js';
 import type { Adapters } from '../../ports/adapters.js';
 import type { MaintenanceReply } from '../../ports/vnf-manager.js';
 import type { Effect, Observation } from '../core/effects.js';
@@ -11,7 +12,7 @@ import type { CoreState } from '../core/state.js';
 import { runPrechecks } from '../prechecks.js';
 import type { StepContext } from '../steps/index.js';
 import { backUp, restoreAll } from './backups.js';
-import { checkDrift, verifyCampaign, verifyWave } from './checks.js';
+import { checkDrift, diagnoseNode, verifyCampaign, verifyWave } from './checks.js';
 import type { RunEnv } from './env.js';
 import { prepareStep, probeStep, runStep, undoStep } from './step.js';
 
@@ -69,12 +70,12 @@ export class EffectPerformer {
       case 'probe-step':
         return probeStep(this.#stepContext(core, signal, env.retried), effect);
       case 'run-step':
-        return runStep(
+        return explained(
           env,
-          (s) => this.#stepContext(core, s, env.retried),
+          core,
           effect,
           signal,
-          onHang,
+          await runStep(env, (s) => this.#stepContext(core, s, env.retried), effect, signal, onHang),
         );
       case 'verify-wave': {
         const problems = await verifyWave(env, state, catalog, waveOf(core, effect.wave), signal);
@@ -122,6 +123,22 @@ export class EffectPerformer {
         }),
     };
   }
+}
+
+/** A failed or timed-out step's error with what the VIM says of its node appended. */
+async function explained(
+  env: RunEnv,
+  core: CoreState,
+  effect: Extract<Effect, { type: 'run-step' }>,
+  signal: AbortSignal,
+  observation: Observation | undefined,
+): Promise<Observation | undefined> {
+  if (observation?.type !== 'step-ended' || observation.outcome === 'succeeded' || !observation.error)
+    return observation;
+  const node = stepNode(effect.step);
+  const why = node === undefined ? undefined : await diagnoseNode(env, core.snapshot, node, signal);
+  if (!why) return observation;
+  return { ...observation, error: { ...observation.error, message: `${observation.error.message}: ${why}` } };
 }
 
 function waveOf(core: CoreState, index: number) {

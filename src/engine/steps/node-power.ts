@@ -3,7 +3,13 @@
  * whether it happened) and `wait-node` waits until it answers again with another boot id than that one.
  */
 import type { StepOf } from '../../model/plan.js';
-import { nothingToUndo, type StepContext, type StepData, type StepHandler, type StepHandlers } from './context.js';
+import {
+  nothingToUndo,
+  type StepContext,
+  type StepData,
+  type StepHandler,
+  type StepHandlers,
+} from './context.js';
 
 /** `reboot`: restarts the node. Not undone: a node that rebooted is back as it was. */
 export const reboot: StepHandler<StepOf<'reboot'>> = {
