@@ -29,6 +29,8 @@ export const ErrorCode = {
   Timeout: 'ESC_TIMEOUT',
   /** An option given to a factory is missing or wrong. */
   InvalidOption: 'ESC_INVALID_OPTION',
+  /** The maintenance window (`finishBy`) is closed, or too short for the next wave. */
+  WindowClosed: 'ESC_WINDOW_CLOSED',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -261,6 +263,17 @@ export class AdapterError extends EscalatorError {
     this.reason = options.reason;
     this.requestId = options.requestId;
     this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** The maintenance window (`finishBy`) has closed, or the next wave cannot finish within it. */
+export class WindowClosedError extends EscalatorError {
+  constructor(
+    /** The end of the window (ISO). */
+    readonly finishBy: string,
+    message: string,
+  ) {
+    super(ErrorCode.WindowClosed, message);
   }
 }
 

@@ -11,7 +11,7 @@
  * const inventory = await loadInventory('inventory.yaml');
  * const campaign = await loadCampaign('campaign.yaml', { inventory });
  * ```
- * @module
+ * @module escalator
  */
 
 export * from './auth/index.js';
@@ -45,6 +45,7 @@ export {
   JournalCorruptError,
   LockedError,
   StepTimeoutError,
+  WindowClosedError,
 } from './errors.js';
 export { checkCampaign, checkCampaignAgainstInventory, checkInventory } from './loader/integrity.js';
 export {

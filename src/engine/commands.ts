@@ -34,11 +34,11 @@ export type Notification =
  */
 export type Command =
   /** Leave `created`: prechecks, backups, then the waves. */
-  | { readonly type: 'start' }
+  | { readonly type: 'start'; readonly finishBy?: string | undefined }
   /** Go on from a pause or a failure (failed steps run again), or after a crash. */
-  | { readonly type: 'resume' }
+  | { readonly type: 'resume'; readonly finishBy?: string | undefined }
   /** Pass the approval gate the campaign waits at. */
-  | { readonly type: 'approve' }
+  | { readonly type: 'approve'; readonly finishBy?: string | undefined }
   /** Rest at the next safe point. */
   | { readonly type: 'pause'; readonly reason?: string | undefined }
   /** Stop at once: running steps are cancelled and the campaign fails. */
@@ -51,6 +51,14 @@ export type Command =
   | { readonly type: 'commit' }
   /** Hand the engine a notification from outside. */
   | { readonly type: 'notify'; readonly notification: Notification };
+
+/**
+ * `finishBy` on `start`, `resume` or `approve`: the end of this maintenance window (ISO time), which
+ * replaces `strategy.finishBy` from then on. A command whose next wave cannot finish before it is
+ * refused (`WindowClosedError`); between waves, a campaign pauses with a `window-closing` alarm when
+ * the next wave would not fit.
+ */
+export type WindowCommand = Extract<Command, { finishBy?: string | undefined }>;
 
 /** The kinds of {@link Command}. */
 export type CommandType = Command['type'];

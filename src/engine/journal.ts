@@ -126,10 +126,12 @@ export type JournalRecord =
        * An operator's (or a policy's) intent that takes effect at the next safe point: pause or roll
        * back once the running steps have ended; retry these failed steps. Journaled so a crash keeps it.
        */
-      readonly request: 'pause' | 'rollback' | 'retry';
+      readonly request: 'pause' | 'rollback' | 'retry' | 'window';
       readonly reason?: string | undefined;
       /** For `retry`: the failed steps to run again. */
       readonly steps?: readonly string[] | undefined;
+      /** For `window`: the new end of the maintenance window (ISO), replacing `strategy.finishBy`. */
+      readonly finishBy?: string | undefined;
     }
   | {
       readonly seq: number;
@@ -198,6 +200,10 @@ export interface CampaignSnapshot {
   readonly completionOrder: readonly string[];
   /** Waves whose drift check passed and whose steps may run. */
   readonly wavesStarted: readonly number[];
+  /** When each wave started and was verified (ISO): observed durations correct the plan's estimates. */
+  readonly waveTimes: Readonly<Record<number, { readonly started?: string; readonly verified?: string }>>;
+  /** The end of the maintenance window in force: `strategy.finishBy`, or the one given on a later start. */
+  readonly finishBy?: string | undefined;
   /** Waves whose steps all finished and whose verification passed. */
   readonly wavesDone: readonly number[];
   readonly wavesApproved: readonly number[];
@@ -215,6 +221,7 @@ export interface CampaignSnapshot {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer E)[] ? E[] : T[K] };
 type Draft = Mutable<CampaignSnapshot> & {
+  waveTimes: CampaignSnapshot['waveTimes'];
   steps: Record<string, StepRecord>;
   requests: { pause?: string | undefined; rollback?: string | undefined; retry: string[] };
 };
@@ -231,7 +238,12 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
   // Snapshots written before a field existed get its empty value.
   if (record.type === 'snapshot') {
     const state: Partial<CampaignSnapshot> & CampaignSnapshot = structuredClone(record.state);
-    return { ...state, wavesStarted: state.wavesStarted ?? [], requests: state.requests ?? { retry: [] } };
+    return {
+      ...state,
+      wavesStarted: state.wavesStarted ?? [],
+      waveTimes: state.waveTimes ?? {},
+      requests: state.requests ?? { retry: [] },
+    };
   }
   if (record.type === 'created') {
     if (current) throw new Error('a second "created" record');
@@ -250,6 +262,8 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
       steps,
       completionOrder: [],
       wavesStarted: [],
+      waveTimes: {},
+      finishBy: record.campaign.strategy.finishBy,
       wavesDone: [],
       wavesApproved: [],
       backups: [],
@@ -303,6 +317,11 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
     case 'wave':
       if (record.event === 'started') state.wavesStarted.push(record.wave);
       if (record.event === 'verified') state.wavesDone.push(record.wave);
+      if (record.event !== 'approved')
+        state.waveTimes = {
+          ...state.waveTimes,
+          [record.wave]: { ...state.waveTimes[record.wave], [record.event]: record.at },
+        };
       if (record.event === 'approved') state.wavesApproved.push(record.wave);
       break;
     case 'audit':
@@ -314,7 +333,8 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
     case 'attempt': {
       const step = state.steps[record.step];
       if (!step) throw new Error(`unknown step "${record.step}"`);
-      if (step.state !== 'running') throw new Error(`attempt of step ${record.step}, which is "${step.state}"`);
+      if (step.state !== 'running')
+        throw new Error(`attempt of step ${record.step}, which is "${step.state}"`);
       state.steps[record.step] = { ...step, runAttempts: record.attempt };
       break;
     }
@@ -333,6 +353,7 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
           : {}),
         ...(record.request === 'retry' ? { retry: [...(record.steps ?? [])] } : {}),
       };
+      if (record.request === 'window') state.finishBy = record.finishBy;
       break;
     case 'replan': {
       // Steps already known keep their history; the new plan's new steps start pending.

@@ -157,6 +157,14 @@ export class Runner {
       this.#die(error);
       throw error;
     }
+    // At rest, timers that only waited to wake the core are of no use.
+    if (RESTING_STATES.has(core.snapshot.state))
+      for (const [key, effect] of core.inFlight)
+        if (effect.type === 'wait') {
+          this.#controllers.get(key)?.abort();
+          this.#controllers.delete(key);
+          core.inFlight.delete(key);
+        }
     if (core.active && RESTING_STATES.has(core.snapshot.state) && core.inFlight.size === 0) {
       core.active = false;
       const waiters = this.#waiters;

@@ -6,7 +6,7 @@
 import type { CampaignEvent } from '../machine.js';
 import { type DecideContext, type Decision, NOTHING } from './decision.js';
 import type { Effect } from './effects.js';
-import { stepRecord, transition } from './records.js';
+import { alarm, stepRecord, transition } from './records.js';
 import {
   type CoreState,
   currentWave,
@@ -16,12 +16,15 @@ import {
   scheduleOf,
   stateOf,
 } from './state.js';
+import { windowProblem } from './window.js';
 
 /** Decides the next records and effects, or nothing when the campaign waits. */
 export function advance(core: CoreState, ctx: DecideContext): Decision {
   if (!core.active) return NOTHING;
   const s = core.snapshot;
-  const busy = core.inFlight.size > 0;
+  // A timer waiting for a group's recovery is no work in flight: a request may act at once.
+  let busy = false;
+  for (const effect of core.inFlight.values()) if (effect.type !== 'wait') busy = true;
   const start = (effect: Effect): Decision =>
     effect.key !== undefined && core.inFlight.has(effect.key) ? NOTHING : { records: [], effects: [effect] };
   const moveTo = (event: CampaignEvent, reason?: string): Decision => {
@@ -77,7 +80,17 @@ function advanceExecution(
   )
     return busy ? NOTHING : moveTo('pause', `approval needed after wave ${previous}: call approve`);
   if (!s.wavesStarted.includes(wave.index) && wave.steps.every((st) => stateOf(s, st.id) === 'pending')) {
-    if (core.inFlight.has(`refresh:${wave.index}`)) return NOTHING;
+    if (busy) return NOTHING;
+    // The last safe point that fits the window: a wave that cannot finish in it does not start.
+    const closing = windowProblem(s, s.finishBy, ctx.now, wave);
+    if (closing)
+      return {
+        records: [
+          alarm('major', 'window-closing', `wave-${wave.index}`, closing, ctx),
+          ...transitionRecords(s, 'pause', `${closing}: resume in the next window, giving its finishBy`, ctx),
+        ],
+        effects: [],
+      };
     return start({ type: 'check-drift', key: `drift:${wave.index}`, wave: wave.index });
   }
 
@@ -94,6 +107,8 @@ function advanceExecution(
     if (group) moving.set(group.name, (moving.get(group.name) ?? 0) + 1);
   }
   const effects: Effect[] = [];
+  const now = Date.parse(ctx.now);
+  let recoveredAt: number | undefined;
   for (const id of schedule.ready) {
     if (stepsInFlight + effects.length >= ctx.policy.maxConcurrentSteps) break;
     const key = `step:${id}`;
@@ -106,6 +121,13 @@ function advanceExecution(
       step.kind === 'migrate' && step.instance ? core.index.groupOf.get(step.instance) : undefined;
     if (group) {
       if ((moving.get(group.name) ?? 0) >= group.max) continue;
+      // After a member was impacted, the group gets `recoverySeconds` before the next one is.
+      const last = core.lastImpact.get(group.name);
+      const ready = last === undefined ? now : last + group.recoverySeconds * 1000;
+      if (ready > now) {
+        recoveredAt = Math.min(recoveredAt ?? ready, ready);
+        continue;
+      }
       moving.set(group.name, (moving.get(group.name) ?? 0) + 1);
     }
     effects.push(
@@ -114,14 +136,25 @@ function advanceExecution(
         : { type: 'prepare-step', key, step, wave: wave.index },
     );
   }
+  if (recoveredAt !== undefined) {
+    const key = `wait:${recoveredAt}`;
+    if (!core.inFlight.has(key))
+      effects.push({ type: 'wait', key, until: new Date(recoveredAt).toISOString() });
+  }
   if (effects.length > 0) return { records: [], effects };
-  if (busy) return NOTHING;
+  if (busy || recoveredAt !== undefined) return NOTHING;
   // Nothing runs and nothing can start: the wave is over, or it waits for failed steps.
   const left = wave.steps.filter((st) => !DONE_STEP.has(stateOf(s, st.id)));
   const tolerated = left.every((st) => ['failed', 'timed-out'].includes(stateOf(s, st.id)));
   if (left.length === 0 || tolerated)
     return start({ type: 'verify-wave', key: `verify:${wave.index}`, wave: wave.index });
   return moveTo('pause', s.reason ?? 'paused');
+}
+
+/** The records of a transition, none when the machine does not allow it now. */
+function transitionRecords(s: CoreState['snapshot'], event: CampaignEvent, reason: string, ctx: DecideContext) {
+  const next = transition(s, event, reason, ctx);
+  return next ? [next] : [];
 }
 
 function advanceRollback(

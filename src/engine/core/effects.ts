@@ -83,6 +83,8 @@ export type Effect =
   | { readonly type: 'verify-campaign'; readonly key: 'verify-campaign' }
   /** Undo one step during graceful rollback. Ends in `step-undone` or `undo-failed`. */
   | { readonly type: 'undo-step'; readonly key: string; readonly step: Step; readonly wave: number }
+  /** Wake the core at `until` (ISO): a server group's recovery time is over. Ends in `waited`. */
+  | { readonly type: 'wait'; readonly key: string; readonly until: string }
   /** Reload every backup, newest first. Ends in `restored`. */
   | { readonly type: 'restore'; readonly key: 'restore' }
   /** Hand a VNF manager's answer to the step waiting for it (no key: nothing to wait for). */
@@ -134,6 +136,7 @@ export type Observation =
   | { readonly type: 'step-undone'; readonly step: string }
   | { readonly type: 'undo-failed'; readonly step: string; readonly error: ErrorInfo }
   | { readonly type: 'restored'; readonly count: number }
+  | { readonly type: 'waited'; readonly key: string }
   | { readonly type: 'effect-failed'; readonly key: string; readonly error: ErrorInfo }
   | { readonly type: 'effect-cancelled'; readonly key: string };
 

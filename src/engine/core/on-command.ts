@@ -1,12 +1,19 @@
 /** What an operator's command means in each campaign state: the commands half of `decide`. */
-import { ForbiddenError, IllegalTransitionError } from '../../errors.js';
+import {
+  ErrorCode,
+  EscalatorError,
+  ForbiddenError,
+  IllegalTransitionError,
+  WindowClosedError,
+} from '../../errors.js';
 import type { AuthorizationDecision, Principal } from '../../ports/authorizer.js';
 import { COMMAND_ACTION, type Command } from '../commands.js';
 import type { NewRecord } from '../journal.js';
 import { type CampaignEvent, RESTING_STATES } from '../machine.js';
 import type { DecideContext, Decision } from './decision.js';
 import { alarm, request, transition } from './records.js';
-import { type CoreState, openGate } from './state.js';
+import { type CoreState, currentWave, openGate } from './state.js';
+import { windowProblem } from './window.js';
 
 /** Decides a command the authorizer has answered. */
 export function onCommand(
@@ -38,11 +45,37 @@ export function onCommand(
     effects: [],
     refusal: new IllegalTransitionError('campaign', running ? `${s.state} (running)` : s.state, command.type),
   });
-  /** The records of a campaign transition, or a refusal when the machine does not allow it. */
+  // A new window given with the command replaces the campaign's from now on (journaled).
+  const given = 'finishBy' in command ? command.finishBy : undefined;
+  if (given !== undefined && Number.isNaN(Date.parse(given)))
+    return {
+      records: [],
+      effects: [],
+      refusal: new EscalatorError(
+        ErrorCode.InvalidOption,
+        `finishBy "${given}" is not a time: expected ISO 8601, e.g. 2026-12-01T06:00:00Z`,
+      ),
+    };
+  const window: NewRecord[] =
+    given === undefined ? [] : [{ type: 'request', at: ctx.now, request: 'window', finishBy: given }];
+  /**
+   * The records of a campaign transition, or a refusal when the machine does not allow it, or when it
+   * sets waves going that the maintenance window cannot hold.
+   */
   const moving = (event: CampaignEvent, reason?: string, before: NewRecord[] = []): Decision => {
     const next = transition(s, event, reason, ctx);
     if (!next) return refuse();
-    return { records: [audit(true), ...before, next], effects: [], activate: true };
+    if (event === 'start' || event === 'resume' || event === 'recheck') {
+      const finishBy = given ?? s.finishBy;
+      const problem = windowProblem(s, finishBy, ctx.now, currentWave(s));
+      if (problem && finishBy !== undefined)
+        return {
+          records: [],
+          effects: [],
+          refusal: new WindowClosedError(finishBy, `${problem}: go on in a later window (give its finishBy)`),
+        };
+    }
+    return { records: [audit(true), ...window, ...before, next], effects: [], activate: true };
   };
   const by = principal.id;
 
@@ -60,7 +93,7 @@ export function onCommand(
         : [];
       if (!RESTING_STATES.has(s.state))
         // A crash left it mid-way: go on from where the journal says.
-        return { records: [audit(true), ...retry], effects: [], activate: true };
+        return { records: [audit(true), ...window, ...retry], effects: [], activate: true };
       // Nothing changed yet (it failed in prechecks or backups): through them again, never around them.
       const untouched = Object.values(s.steps).every((r) => r.state === 'pending');
       if (s.state === 'failed' && untouched) return moving('recheck', `resumed by ${by}`, retry);

@@ -139,6 +139,7 @@ export function onObservation(core: CoreState, o: Observation, ctx: DecideContex
     case 'effect-failed':
       return onEffectFailed(core, o.key, o.error.message, ctx);
     case 'effect-cancelled':
+    case 'waited': // what follows is `advance`'s to decide
       return NOTHING;
   }
 }

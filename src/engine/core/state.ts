@@ -26,7 +26,10 @@ export interface PlanIndex {
   /** Steps of the same wave that wait for a step. */
   readonly dependents: ReadonlyMap<string, readonly Step[]>;
   /** An instance's server group and how many of its members may move at once. */
-  readonly groupOf: ReadonlyMap<string, { readonly name: string; readonly max: number }>;
+  readonly groupOf: ReadonlyMap<
+    string,
+    { readonly name: string; readonly max: number; readonly recoverySeconds: number }
+  >;
   /** Steps related to a step, by typed keys (a migration's source node's disable-compute...). */
   readonly relations: StepIndex;
 }
@@ -58,20 +61,37 @@ export interface CoreState {
   /** Whether the engine drives the campaign: false after `open` until a command sets it going. */
   active: boolean;
   index: PlanIndex;
+  /** When a member of each server group was last impacted (a migration ended), in ms. */
+  readonly lastImpact: Map<string, number>;
   schedule: WaveSchedule | undefined;
   rollback: RollbackPlan | undefined;
 }
 
 /** A core state for a snapshot, with nothing in flight. */
 export function createCore(snapshot: CampaignSnapshot): CoreState {
-  return {
+  const core: CoreState = {
     snapshot,
     inFlight: new Map(),
     active: false,
     index: indexPlan(snapshot),
+    lastImpact: new Map(),
     schedule: undefined,
     rollback: undefined,
   };
+  for (const [id, record] of Object.entries(snapshot.steps))
+    if (record.endedAt !== undefined) noteImpact(core, id, record.endedAt);
+  return core;
+}
+
+/** Keeps the time a migration of a group member ended (an impact on the group). */
+function noteImpact(core: CoreState, step: string, at: string): void {
+  const entry = core.index.steps.get(step);
+  if (entry?.step.kind !== 'migrate') return;
+  const group = core.index.groupOf.get(entry.step.instance);
+  if (!group) return;
+  const time = Date.parse(at);
+  if (time > (core.lastImpact.get(group.name) ?? Number.NEGATIVE_INFINITY))
+    core.lastImpact.set(group.name, time);
 }
 
 /**
@@ -98,6 +118,7 @@ export function evolve(core: CoreState, record: JournalRecord): void {
       if (record.to === 'rolling-back') core.rollback = undefined;
       return;
     case 'step': {
+      if (record.to !== 'running' && record.event !== 'undo') noteImpact(core, record.step, record.at);
       const schedule = core.schedule;
       if (!schedule?.waiting.has(record.step)) return;
       // Started or ended: no longer waiting to start. Done: its dependents may be ready.
@@ -213,10 +234,17 @@ function indexPlan(snapshot: CampaignSnapshot): PlanIndex {
         if (list) list.push(step);
         else dependents.set(a, [step]);
       }
-  const limits = new Map(snapshot.inventory.serverGroups.map((g) => [g.name, g.maxImpacted]));
-  const groupOf = new Map<string, { name: string; max: number }>();
-  for (const i of snapshot.inventory.instances)
-    if (i.serverGroup) groupOf.set(i.name, { name: i.serverGroup, max: limits.get(i.serverGroup) ?? 1 });
+  const groups = new Map(snapshot.inventory.serverGroups.map((g) => [g.name, g]));
+  const groupOf = new Map<string, { name: string; max: number; recoverySeconds: number }>();
+  for (const i of snapshot.inventory.instances) {
+    const group = i.serverGroup === undefined ? undefined : groups.get(i.serverGroup);
+    if (i.serverGroup)
+      groupOf.set(i.name, {
+        name: i.serverGroup,
+        max: group?.maxImpacted ?? 1,
+        recoverySeconds: group?.recoverySeconds ?? 0,
+      });
+  }
   return {
     plan,
     catalog: resolveCatalog(snapshot.campaign.components),

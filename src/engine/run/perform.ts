@@ -87,6 +87,9 @@ export class EffectPerformer {
         return undoStep(env, this.#stepContext(core, signal, env.retried), effect, signal);
       case 'restore':
         return { type: 'restored', count: await restoreAll(env, state, signal) };
+      case 'wait':
+        await env.clock.sleep(Math.max(0, Date.parse(effect.until) - env.clock.now()), signal);
+        return { type: 'waited', key: effect.key };
       case 'deliver-reply':
         this.deliver(effect.notice, effect.reply);
         return undefined;
