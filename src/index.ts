@@ -96,6 +96,8 @@ export {
 export { jsonSchemas } from './model/json-schema.js';
 export {
   type Migration,
+  type NodeStep,
+  type NodeStepKind,
   type Plan,
   type PlanInput,
   PlanSchema,

@@ -20,6 +20,7 @@ import { createPlan } from '../src/planner/create-plan.js';
 import type { Adapters } from '../src/ports/adapters.js';
 import type { Principal } from '../src/ports/authorizer.js';
 import type { LogRecord } from '../src/ports/logger.js';
+import type { StateStore } from '../src/ports/state-store.js';
 import { createMemoryStore, type MemoryStateStore } from '../src/stores/memory-store.js';
 import { FakeCloud } from './support/fake-cloud.js';
 
@@ -1277,6 +1278,65 @@ describe('the facade: create, send, whenResting', () => {
     expect(next.snapshot().steps['w0.cmp-1.reboot']?.state).toBe('pending');
     expect(h.cloud.state.effects.slice(effectsBefore).filter((e) => e.startsWith('reboot:'))).toEqual([]);
     await next.close();
+  });
+});
+
+describe('a service that stays up', () => {
+  it('denials are coalesced: 500 refused pauses in a minute cost two journal records', async () => {
+    const campaign = withStrategy(minimalCampaign, { approveAfterWaves: [0] });
+    const h = harness(minimalInventory, campaign);
+    expect((await h.start()).state).toBe('paused');
+    const before = h.engine.snapshot().seq;
+    for (let i = 0; i < 500; i++)
+      await expect(h.engine.send(viewer, { type: 'pause' })).rejects.toBeInstanceOf(ForbiddenError);
+    // The first at once; the rest counted, journaled as one record on the next write.
+    expect(h.engine.snapshot().seq - before).toBe(1);
+    await h.engine.close();
+    const denials = h.engine.snapshot().audit.filter((a) => a.seq > before);
+    expect(denials.map((a) => [a.action, a.allowed, a.count ?? 1])).toEqual([
+      ['pause', false, 1],
+      ['pause', false, 499],
+    ]);
+    expect(h.logs.filter((l) => l.action === 'auth.pause')).toHaveLength(1);
+  });
+
+  it('a journal that cannot be written stops the campaign with an alarm; once it can, resume completes', async () => {
+    const h = harness(minimalInventory, minimalCampaign);
+    let full = false;
+    const store: StateStore = {
+      lock: (c, o, x) => h.store.lock(c, o, x),
+      read: (c, x) => h.store.read(c, x),
+      list: (x) => h.store.list(x),
+      append: async (c, entries, x) => {
+        if (full)
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return h.store.append(c, entries, x);
+      },
+    };
+    const alarms: string[] = [];
+    const engine = createEngine({
+      adapters: { vim: h.cloud.vim, nodes: h.cloud.nodes, vnfm: h.cloud.vnfm },
+      store,
+      authorizer: createRoleAuthorizer(),
+      clock: h.clock,
+    });
+    engine.on('alarm', (a) => alarms.push(a.code));
+    engine.on('step', (e) => {
+      if (e.step.id === 'w0.cmp-1.upgrade-packages' && e.to === 'running') full = true;
+    });
+    await engine.create(operator, { inventory: h.inventory, campaign: h.campaign });
+    await engine.send(operator, { type: 'start' });
+    await expect(engine.whenResting()).rejects.toThrow('ENOSPC');
+    expect(engine.running).toBe(false);
+    expect(engine.stoppedBy?.message).toContain('ENOSPC');
+    expect(alarms).toContain('journal-unwritable');
+    expect(engine.snapshot().steps['w0.cmp-1.upgrade-packages']?.state).toBe('running');
+    full = false;
+    await engine.send(operator, { type: 'resume' });
+    expect(await engine.whenResting()).toEqual({ state: 'completed', reason: undefined });
+    expect(engine.stoppedBy).toBeUndefined();
+    expect(h.cloud.count(`install:cmp-1:${NEW}`)).toBe(1);
+    await engine.close();
   });
 });
 

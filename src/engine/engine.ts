@@ -17,6 +17,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { JournalEntry, StateStore, StoreLock } from '../ports/state-store.js';
 import { COMMAND_ACTION, type Command, type Notification } from './commands.js';
+import { describeError, type ErrorInfo } from './core/effects.js';
 import type { EngineEvents } from './events.js';
 import { type CampaignSnapshot, type JournalRecord, replay } from './journal.js';
 import { type CampaignState, RESTING_STATES } from './machine.js';
@@ -241,9 +242,20 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.#outcome();
   }
 
-  /** Waits for the campaign to rest, then releases its lock. */
+  /**
+   * Why the campaign stopped without resting, when its journal could not be written (a full disk):
+   * running work was cancelled and stays `running` in the journal; the next command (`resume`) tries
+   * the journal again and goes on, probing what was interrupted. Undefined otherwise.
+   */
+  get stoppedBy(): ErrorInfo | undefined {
+    const error = this.#runner.stoppedBy;
+    return error === undefined ? undefined : describeError(error);
+  }
+
+  /** Waits for the campaign to rest, journals the denials still being counted, releases its lock. */
   async close(): Promise<void> {
     await this.#runner.whenResting().catch(() => undefined);
+    if (this.#runner.core) await this.#runner.flush().catch(() => undefined);
     await this.#releaseLock();
   }
 

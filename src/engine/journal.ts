@@ -96,6 +96,8 @@ export type JournalRecord =
       readonly action: Action;
       readonly allowed: boolean;
       readonly reason: string;
+      /** How many denials the record stands for (repeated ones are coalesced); 1 when absent. */
+      readonly count?: number | undefined;
     }
   | {
       readonly seq: number;

@@ -6,12 +6,12 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { EventEmitter } from 'eventemitter3';
-import { ErrorCode, EscalatorError } from '../errors.js';
+import { ErrorCode, EscalatorError, ForbiddenError } from '../errors.js';
 import type { AuthorizationDecision, Principal } from '../ports/authorizer.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger, LogLevel } from '../ports/logger.js';
 import type { JournalEntry, StateStore } from '../ports/state-store.js';
-import type { Command } from './commands.js';
+import { COMMAND_ACTION, type Command } from './commands.js';
 import { type DecideContext, type Decision, decide } from './core/decide.js';
 import { describeError, type Effect, type Observation } from './core/effects.js';
 import { type CoreState, createCore, evolve } from './core/state.js';
@@ -20,6 +20,7 @@ import { applyRecord, type CampaignSnapshot, type JournalRecord, type NewRecord 
 import { RESTING_STATES } from './machine.js';
 import type { EnginePolicy } from './policy.js';
 import { Announcer } from './run/announce.js';
+import { DenialCounter } from './run/denials.js';
 import type { RunEnv } from './run/env.js';
 import { EffectPerformer } from './run/perform.js';
 import { retryingAdapters } from './run/retrying-adapters.js';
@@ -48,6 +49,9 @@ export class Runner {
   /** Inputs are decided one at a time, in arrival order. */
   #mailbox: Promise<unknown> = Promise.resolve();
   readonly #controllers = new Map<string, AbortController>();
+  /** Effects started and not yet settled (a revival waits for them). */
+  readonly #settling = new Set<Promise<void>>();
+  readonly #denials = new DenialCounter();
   readonly #performer: EffectPerformer;
   readonly #announcer: Announcer;
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
@@ -86,10 +90,16 @@ export class Runner {
     return this.#serial(() => this.#write(records));
   }
 
-  /** Decides a command and applies the decision; resolves once it is journaled and under way. */
+  /**
+   * Decides a command and applies the decision; resolves once it is journaled and under way. A journal
+   * that could not be written stopped the campaign: a command tries again once what ran has settled.
+   */
   command(principal: Principal, command: Command, authorization: AuthorizationDecision): Promise<Accepted> {
     return this.#serial(async () => {
       const core = this.#need();
+      if (!authorization.allowed && this.#denials.repeat(principal, command.type, this.#o.clock.now()))
+        throw new ForbiddenError(principal.id, COMMAND_ACTION[command.type], authorization.reason);
+      if (this.#dead !== undefined) await this.#revive();
       if (!authorization.allowed)
         this.#log(
           'warn',
@@ -103,6 +113,11 @@ export class Runner {
       if (decision.refusal) throw decision.refusal;
       return { seq: core.snapshot.seq, state: core.snapshot.state };
     });
+  }
+
+  /** Writes what repeated denials were counted but not yet journaled (on close). */
+  flush(): Promise<void> {
+    return this.#serial(() => this.#write(this.#denials.drain(this.#ctx().now)));
   }
 
   /** Resolves when the campaign rests (or is not driven); rejects when the journal cannot be written. */
@@ -130,12 +145,16 @@ export class Runner {
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#mailbox.then(() => {
-      if (this.#dead !== undefined) throw this.#dead;
-      return task();
-    });
+    const run = this.#mailbox.then(task);
     this.#mailbox = run.catch(() => undefined);
     return run;
+  }
+
+  /** After a failed journal write: waits for the cancelled work to settle, then lets the core go on. */
+  async #revive(): Promise<void> {
+    await Promise.all([...this.#settling]);
+    this.#dead = undefined;
+    this.#log('info', 'engine.revived', 'trying the journal again');
   }
 
   /** Applies a decision, then asks the core what follows until it has nothing more to do. */
@@ -143,12 +162,17 @@ export class Runner {
     const core = this.#need();
     let decision = first;
     try {
+      await this.#write(this.#denials.drain(this.#ctx().now));
       for (;;) {
         await this.#write(decision.records);
         if (decision.cancel === 'all')
           for (const c of this.#controllers.values())
             c.abort(new EscalatorError(ErrorCode.Timeout, 'cancelled: the campaign was aborted'));
-        if (decision.activate) core.active = true;
+        if (decision.activate) {
+          core.active = true;
+          // Steps left running by a crash or a stop are found again (and probed) by a fresh schedule.
+          core.schedule = undefined;
+        }
         for (const effect of decision.effects) this.#start(effect);
         decision = decide(core, { type: 'advance' }, this.#ctx());
         if (decision.records.length === 0 && decision.effects.length === 0) break;
@@ -173,7 +197,11 @@ export class Runner {
     }
   }
 
-  /** The journal cannot be written: stop everything, tell whoever waits. */
+  /**
+   * The journal cannot be written (a full disk, a lost volume): nothing may happen that it cannot
+   * record, so the campaign stops as a crash would stop it — running work is cancelled and stays
+   * `running` in the journal, to be probed when it goes on. The process, and other campaigns, live on.
+   */
   #die(error: unknown): void {
     if (this.#dead !== undefined) return;
     this.#dead = error;
@@ -182,7 +210,21 @@ export class Runner {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w.reject(error);
-    this.#log('error', 'engine.stopped', `the journal could not be written: ${describeError(error).message}`);
+    const message = `the journal could not be written, the campaign stopped: ${describeError(error).message}`;
+    this.#log('error', 'engine.stopped', message, undefined, 'journal-unwritable');
+    // Announced, not journaled (the journal is what failed).
+    this.#o.events.emit('alarm', {
+      code: 'journal-unwritable',
+      severity: 'critical',
+      object: this.#core?.snapshot.id ?? '',
+      message,
+      at: new Date(this.#o.clock.now()).toISOString(),
+    });
+  }
+
+  /** Why the campaign stopped when its journal could not be written, until a command revives it. */
+  get stoppedBy(): unknown {
+    return this.#dead;
   }
 
   /**
@@ -215,6 +257,11 @@ export class Runner {
     setMaxListeners(0, controller.signal);
     this.#controllers.set(key, controller);
     core.inFlight.set(key, effect);
+    let settled!: () => void;
+    const settling = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
+    this.#settling.add(settling);
     const ended = this.#performer
       .perform(core, effect, controller.signal, (o) => this.#observe(o))
       .then(
@@ -228,6 +275,10 @@ export class Runner {
       this.#serial(async () => {
         this.#controllers.delete(key);
         core.inFlight.delete(key);
+        this.#settling.delete(settling);
+        settled();
+        // Stopped (the journal failed): what ended is found again from the journal when it goes on.
+        if (this.#dead !== undefined) return;
         await this.#apply(decide(core, { type: 'observation', observation }, this.#ctx()));
       }).catch(() => undefined),
     );
@@ -236,6 +287,7 @@ export class Runner {
   /** Tells the core something while an effect still runs (a step running long). */
   #observe(observation: Observation): void {
     void this.#serial(async () => {
+      if (this.#dead !== undefined) return;
       const core = this.#need();
       await this.#apply(decide(core, { type: 'observation', observation }, this.#ctx()));
     }).catch(() => undefined);

@@ -152,7 +152,12 @@ function advanceExecution(
 }
 
 /** The records of a transition, none when the machine does not allow it now. */
-function transitionRecords(s: CoreState['snapshot'], event: CampaignEvent, reason: string, ctx: DecideContext) {
+function transitionRecords(
+  s: CoreState['snapshot'],
+  event: CampaignEvent,
+  reason: string,
+  ctx: DecideContext,
+) {
   const next = transition(s, event, reason, ctx);
   return next ? [next] : [];
 }

@@ -36,8 +36,10 @@ export async function probeStep(
  *
  * The timeout and the hang alarm count from the run's journaled start (`effect.startedAt`), and the
  * retry budget goes on from the attempts it journaled, so a step re-run after a crash gets what was
- * left of them. `observe` is told of each retry's start (`step-attempt`, journaled before the attempt
- * acts) and, once, of the step running past its hang threshold (`step-hang`).
+ * left of them. `observe` is told of each retry as it starts (`step-attempt`, which the core journals;
+ * the attempt does not wait for the record, so a crash in that instant loses one count, never adds one)
+ * and, once, of the step running past its hang threshold (`step-hang`). The backoff between the
+ * resumed attempts starts again from the policy's first delay.
  */
 export async function runStep(
   env: RunEnv,
