@@ -379,9 +379,17 @@ describe('damaged journals', () => {
     const { dir, id, lines } = await journalOnDisk();
     const file = join(dir, id, 'journal.jsonl');
     const text = readFileSync(file, 'utf8');
-    // Cut the last record in the middle (no newline): what a crash while writing leaves.
+    // Cut the last record in the middle (no newline): what a crash while writing leaves. The end mark
+    // (tail.json) is written after a record is durable, so it still names the record before.
     const lastStart = text.lastIndexOf('\n', text.length - 2) + 1;
     writeFileSync(file, text.slice(0, lastStart + Math.floor((text.length - lastStart) / 2)));
+    const before = JSON.parse(
+      text
+        .slice(0, lastStart - 1)
+        .split('\n')
+        .at(-1)!,
+    ) as { seq: number; h: string };
+    writeFileSync(join(dir, id, 'tail.json'), JSON.stringify({ seq: before.seq, h: before.h }));
 
     const error = await openError(dir, id);
     expect(error).toBeInstanceOf(JournalCorruptError);
@@ -397,16 +405,32 @@ describe('damaged journals', () => {
     await engine.close();
   });
 
-  it('a journal cut exactly at a line end is a shorter valid journal, replayed as far as it goes', async () => {
+  it('a journal cut exactly at a line end is detected by its end mark, not replayed as a shorter one', async () => {
     const { dir, id, lines } = await journalOnDisk();
     const file = join(dir, id, 'journal.jsonl');
     const text = readFileSync(file, 'utf8').split('\n');
     writeFileSync(file, `${text.slice(0, 10).join('\n')}\n`);
-    const engine = newEngine(createFileStore({ directory: dir }));
-    const snapshot = await engine.open(id);
-    expect(snapshot.seq).toBe(10);
-    expect(snapshot.seq).toBeLessThan(lines);
-    await engine.close();
+    const error = await openError(dir, id);
+    expect(error).toBeInstanceOf(JournalCorruptError);
+    expect(error).toMatchObject({ code: 'ESC_JOURNAL_CORRUPT', line: 11 });
+    expect((error as Error).message).toContain(`records 11 to ${lines} are missing`);
+  });
+
+  it('a journal whose last record was deleted is detected (the record count is kept outside the chain)', async () => {
+    const { dir, id, lines } = await journalOnDisk();
+    const file = join(dir, id, 'journal.jsonl');
+    const text = readFileSync(file, 'utf8').split('\n');
+    writeFileSync(file, `${text.slice(0, lines - 1).join('\n')}\n`);
+    expect(await openError(dir, id)).toMatchObject({ code: 'ESC_JOURNAL_CORRUPT', line: lines });
+  });
+
+  it('an empty journal file is refused, not taken for a new campaign', async () => {
+    const { dir, id } = await journalOnDisk();
+    writeFileSync(join(dir, id, 'journal.jsonl'), '');
+    rmSync(join(dir, id, 'tail.json'));
+    const error = await openError(dir, id);
+    expect(error).toMatchObject({ code: 'ESC_JOURNAL_CORRUPT' });
+    expect((error as Error).message).toContain('the journal is empty');
   });
 });
 

@@ -159,4 +159,116 @@ describe('escalator serve', () => {
     expect(await exited).toBe(0);
     expect(stderr).toContain('SIGTERM: shutting down');
   });
+
+  it('keeps the server up when an error reaches its listening socket', async () => {
+    const running = await serve(
+      { listen: '127.0.0.1:0', journal: join(dir, 'socket'), logLevel: 'error' },
+      captureIo(),
+    );
+    try {
+      // Without a listener, this 'error' event would be thrown, and would end the process.
+      expect(() =>
+        running.server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' })),
+      ).not.toThrow();
+      expect((await fetch(`${running.url}/health`)).status).toBe(200);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('keeps serving when its disk is full: the campaign stops, the server and its other campaigns do not', async () => {
+    const tokens = join(dir, 'full-tokens.yaml');
+    await writeFile(
+      tokens,
+      `tokens:\n  - { id: ops, roles: [operator], sha256: ${hashToken('ops-token-2')} }\n`,
+    );
+    // A file size limit makes every write past 256 KiB fail (EFBIG), as a full disk does (ENOSPC).
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        'ulimit -f 256 && exec "$0" "$@"',
+        process.execPath,
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'serve',
+        '--listen',
+        '127.0.0.1:0',
+        '--tokens',
+        tokens,
+        '--journal',
+        join(dir, 'full'),
+        '--log-level',
+        'error',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => {
+        exitCode = code;
+        resolve(code);
+      }),
+    );
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const m = /Escalator API on (http:\/\/[^ ]+)/.exec(stdout);
+        if (m?.[1]) resolve(m[1]);
+      });
+      void exited.then((code) => reject(new Error(`serve exited (${code}): ${stderr}`)));
+    });
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: 'Bearer ops-token-2', 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as Record<string, unknown> & { fault?: { code: string } },
+      };
+    };
+    try {
+      // The first record (the documents) takes most of the room: the journal fills up during the run.
+      const heavy = example('minimal');
+      heavy.inventory.metadata.labels = { note: 'x'.repeat(245 * 1024) };
+      expect((await api('POST', '/v1/campaigns', { id: 'heavy', ...heavy })).status).toBe(201);
+      expect((await api('POST', '/v1/campaigns', { id: 'light', ...example('minimal') })).status).toBe(201);
+      expect((await api('POST', '/v1/campaigns/heavy/actions/start')).status).toBe(202);
+      let heavyNow = (await api('GET', '/v1/campaigns/heavy')).body;
+      for (let i = 0; i < 1000 && !heavyNow.fault && exitCode === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        heavyNow = (await api('GET', '/v1/campaigns/heavy')).body;
+      }
+      expect(
+        heavyNow.fault?.code,
+        JSON.stringify({ ...heavyNow, exitCode, stderr: stderr.slice(-2000) }).slice(0, 3000),
+      ).toBe('EFBIG');
+      expect(heavyNow.running).toBe(false);
+      const health = await fetch(`${url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'degraded', campaigns: { faulted: 1 } });
+      const resume = await api('POST', '/v1/campaigns/heavy/actions/resume');
+      expect([resume.status, resume.body['code']]).toEqual([503, 'ESC_CAMPAIGN_FAULTED']);
+      // The other campaign starts and runs on the same server.
+      expect((await api('POST', '/v1/campaigns/light/actions/start')).status).toBe(202);
+      let light = (await api('GET', '/v1/campaigns/light')).body;
+      for (let i = 0; i < 1000 && light['state'] !== 'completed' && exitCode === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        light = (await api('GET', '/v1/campaigns/light')).body;
+      }
+      expect(light['state']).toBe('completed');
+      expect(exitCode).toBeUndefined();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
 });

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveCatalog } from '../src/catalog/catalog.js';
-import { verifyPlan } from '../src/checker/verify-plan.js';
+import { verifyPlan, verifyWaves } from '../src/checker/verify-plan.js';
 import { InfeasiblePlanError } from '../src/errors.js';
 import { checkCampaign, checkCampaignAgainstInventory, checkInventory } from '../src/loader/integrity.js';
 import { type Campaign, type CampaignInput, CampaignSchema } from '../src/model/campaign.js';
@@ -689,7 +689,7 @@ function bruteForce(docs: Documents, maxWaves = Number.POSITIVE_INFINITY): Plan 
     skipped: [],
   });
   const clean = () =>
-    verifyPlan(inventory, campaign, plan()).violations.every((v) => v.code === 'node-missing');
+    verifyWaves(inventory, campaign, plan()).violations.every((v) => v.code === 'node-missing');
 
   const search = (done: number): boolean => {
     if (done === full) return true;

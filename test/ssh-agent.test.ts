@@ -567,7 +567,7 @@ describe('SSH node agent', () => {
     await server.stop();
     const back = sleep(2_000).then(() => server.start());
     const started = Date.now();
-    await rebooting.waitReady('cmp-2');
+    await rebooting.waitReady('cmp-2', { since: before });
     await back;
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
     const after = await rebooting.bootId('cmp-2');
@@ -583,8 +583,9 @@ describe('SSH node agent', () => {
       commands: { bootId: ['cat', fake.bootIdFile], reboot: ['true'] }, // "accepted" but never reboots
       waitReady: { initialDelayMs: 100, maxDelayMs: 200, timeoutMs: 1_500 },
     });
+    const before = await stuck.bootId('cmp-3'); // as the reboot step journals it
     await stuck.reboot('cmp-3');
-    const error = await rejection(stuck.waitReady('cmp-3'));
+    const error = await rejection(stuck.waitReady('cmp-3', { since: before }));
     expectAdapterError(error, 'transient', 'node-not-ready');
     expect((error as Error).message).toMatch(/reboot has not happened/);
   });

@@ -280,9 +280,13 @@ describe('file store', () => {
   it('treats a complete record without its newline as torn too (its append never finished)', async () => {
     const dir = await tempDir();
     const store = await fileStore(dir);
-    await store.append('c1', entries(1, 3));
+    await store.append('c1', entries(1, 2));
+    const markBefore = await readFile(join(dir, 'c1', 'tail.json'), 'utf8');
+    await store.append('c1', entries(3, 3));
     const whole = await readFile(join(dir, 'c1', 'journal.jsonl'), 'utf8');
     await writeJournal(dir, 'c1', whole.slice(0, -1));
+    // As a crash leaves it: the end mark is written after the record, so it still names seq 2.
+    await writeFile(join(dir, 'c1', 'tail.json'), markBefore);
     expect((await corruption(store.read('c1'))).line).toBe(3);
     const lastLine = whole.slice(0, -1).split('\n').at(-1)!;
     expect(await store.repair('c1')).toBe(Buffer.byteLength(lastLine));
@@ -329,9 +333,12 @@ describe('file store', () => {
     const store = await fileStore(dir);
     await store.append('c1', entries(1, 5));
     const before = await readFile(join(dir, 'c1', 'journal.jsonl'), 'utf8');
+    const markBefore = await readFile(join(dir, 'c1', 'tail.json'), 'utf8');
     const snapshot = { seq: 3, type: 'snapshot' };
     await store.compact('c1', snapshot);
-    await writeJournal(dir, 'c1', before); // as if the process died before the journal was rewritten
+    // As if the process died before the journal was rewritten: the old journal and its end mark.
+    await writeJournal(dir, 'c1', before);
+    await writeFile(join(dir, 'c1', 'tail.json'), markBefore);
 
     const reader = createFileStore({ directory: dir });
     expect(await reader.read('c1')).toEqual([snapshot, ...entries(4, 5)]);

@@ -9,13 +9,23 @@ import {
   MAX_VIOLATIONS_PER_CODE,
   type PlanVerdict,
   ViolationCode,
-  verifyPlan,
+  verifyPlan as verifyWholePlan,
 } from '../src/checker/verify-plan.js';
-import { type CampaignInput, CampaignSchema } from '../src/model/campaign.js';
-import type { ComponentOverride } from '../src/model/component.js';
+import { type Campaign, type CampaignInput, CampaignSchema } from '../src/model/campaign.js';
+import type { Catalog, ComponentOverride } from '../src/model/component.js';
 import { type Inventory, type InventoryInput, InventorySchema } from '../src/model/inventory.js';
-import { type PlanInput, PlanSchema } from '../src/model/plan.js';
+import { type Plan, type PlanInput, PlanSchema } from '../src/model/plan.js';
 import { generateCloud } from '../src/testing/synthetic-cloud.js';
+import { withSteps } from './support/plan-steps.js';
+
+/**
+ * The plans below are written as waves, nodes and migrations: each wave gets the steps of a correct
+ * upgrade of its nodes before the check, so the rule under test is the only one broken. The step
+ * rules have their own tests (verify-plan-steps.test.ts).
+ */
+function verifyPlan(inventory: Inventory, campaign: Campaign, plan: Plan, catalog?: Catalog): PlanVerdict {
+  return verifyWholePlan(inventory, campaign, withSteps(inventory, campaign, plan), catalog);
+}
 
 type NodeInput = InventoryInput['nodes'][number];
 type InstanceInput = NonNullable<InventoryInput['instances']>[number];

@@ -1,9 +1,17 @@
 /** The virtual clock (timer order, advance, abort, auto-advance) and the system clock's abort. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock, systemClock } from '../src/clock/index.js';
 import { ErrorCode, EscalatorError } from '../src/errors.js';
 
 const START = Date.UTC(2026, 0, 1);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('virtual clock', () => {
   it('starts at the given time and does not move by itself', async () => {
@@ -156,6 +164,91 @@ describe('virtual clock', () => {
     await clock.sleep(50_000); // 50 s of virtual time at 1000x: about 50 ms of real time
     expect(clock.now()).toBe(50_000);
     expect(performance.now() - began).toBeGreaterThanOrEqual(40);
+  });
+
+  it('with autoAdvance, does not jump while held real I/O is in flight', async () => {
+    // A step sleeps, then awaits a real file write (as a journal append is) before its next sleep;
+    // meanwhile another step's timer is pending. Unheld, the clock would see "idle" during the write
+    // and jump to the other timer first, so the step would end at 5000 + 10 instead of 1000 + 10.
+    const dir = mkdtempSync(join(tmpdir(), 'escalator-clock-'));
+    try {
+      const clock = createVirtualClock({ start: 0, autoAdvance: true });
+      const order: string[] = [];
+      await Promise.all([
+        clock.sleep(5_000).then(() => order.push(`other@${clock.now()}`)),
+        (async () => {
+          await clock.sleep(1_000);
+          for (let i = 0; i < 20; i++)
+            await clock.hold(writeFile(join(dir, 'journal.jsonl'), `record ${i}\n`, { flag: 'a' }));
+          await clock.sleep(10);
+          order.push(`step@${clock.now()}`);
+        })(),
+      ]);
+      expect(order).toEqual(['step@1010', 'other@5000']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hold passes the value or the error of the work through', async () => {
+    const clock = createVirtualClock({ start: 0, autoAdvance: true });
+    await expect(clock.hold(Promise.resolve(42))).resolves.toBe(42);
+    await expect(clock.hold(Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
+    // Released after the error too: a timer still fires by itself.
+    await clock.sleep(1_000);
+    expect(clock.now()).toBe(1_000);
+  });
+
+  it('with a speed, a timer registered while it waits for a distant one is not held up behind it', async () => {
+    // A distant timeout (about 11 real days away at this speed) is pending when a near timer comes:
+    // the clock must look again at once, not finish waiting for the distant one first.
+    const clock = createVirtualClock({ start: 0, autoAdvance: true, speed: 1_000 });
+    const abort = new AbortController();
+    const distant = clock.sleep(1_000_000_000, abort.signal).catch(() => 'aborted');
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the clock is now waiting for it
+    await clock.sleep(100);
+    expect(clock.now()).toBe(100);
+    expect(clock.pending).toBe(1);
+    abort.abort();
+    await expect(distant).resolves.toBe('aborted');
+  });
+
+  it('with a speed, an aborted distant timer does not keep the process alive', {
+    timeout: 30_000,
+  }, async () => {
+    // The clock waits (for real) to pace a timer 11 days away at this speed; aborting the timer must
+    // end that wait, or the process would not exit.
+    const script = `
+      import { createVirtualClock } from './src/clock/virtual-clock.ts';
+      const clock = createVirtualClock({ start: 0, autoAdvance: true, speed: 1000 });
+      const abort = new AbortController();
+      clock.sleep(1e9, abort.signal).catch(() => console.log('aborted'));
+      setTimeout(() => abort.abort(), 20);`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: ROOT, timeout: 20_000 }, // killed, not left behind, if it hangs
+    );
+    expect(stdout.trim()).toBe('aborted');
+  });
+
+  it('with a speed, moves virtual time from timer to timer exactly as without one', async () => {
+    const trace = async (speed: number | undefined): Promise<number[]> => {
+      const clock = createVirtualClock({ start: 0, autoAdvance: true, speed });
+      const times: number[] = [];
+      await Promise.all(
+        [700, 300, 1_100].map(async (period) => {
+          for (let i = 0; i < 4; i++) {
+            await clock.sleep(period);
+            times.push(clock.now());
+          }
+        }),
+      );
+      return times;
+    };
+    const fast = await trace(undefined);
+    expect(fast).toEqual([300, 600, 700, 900, 1_100, 1_200, 1_400, 2_100, 2_200, 2_800, 3_300, 4_400]);
+    expect(await trace(100_000)).toEqual(fast);
   });
 
   it('checks its options', () => {

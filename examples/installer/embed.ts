@@ -5,15 +5,10 @@
  *
  *     npx tsx examples/installer/embed.ts <inventory.yaml> <campaign.yaml>
  *
- * An installer imports from the package's public entry points:
- *
- *     import { createEngine, createFileStore, loadCampaign, ... } from 'escalator';
- *     import { createKeystoneSession, createOpenStackVim } from 'escalator/openstack';
- *     import { createOpenSshTransport, createSshNodeAgent, inventoryEndpoints } from 'escalator/ssh';
- *     import { createHttpVnfManager, inventoryVnfmEndpoints } from 'escalator/vnfm';
- *
- * Inside this repository the package is not built (there is no dist/ for those names to resolve to),
- * so the same names are imported from the sources by relative paths. Nothing else differs.
+ * It imports the package's public entry points only (`escalator`, `escalator/openstack`, `escalator/ssh`,
+ * `escalator/vnfm`), as an installer's own code would. Inside this repository those names resolve to the
+ * built package through its `exports` (run `npm run build` first); from an installed package, run it from
+ * `node_modules/escalator/examples/installer/embed.ts` or copy it into the installer's project.
  *
  * Environment (the usual OpenStack openrc names):
  * - `OS_AUTH_URL`, `OS_USERNAME`, `OS_PASSWORD`, `OS_PROJECT_NAME`, `OS_USER_DOMAIN_NAME` and
@@ -33,19 +28,7 @@
  * Ctrl-C asks the campaign to pause at the next safe point (running steps finish); run the script
  * again to resume it.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import {
-  createKeystoneSession,
-  createOpenStackVim,
-  type KeystoneCredentials,
-} from '../../src/adapters/openstack/index.js'; // 'escalator/openstack'
-import {
-  createOpenSshTransport,
-  createSshNodeAgent,
-  inventoryEndpoints,
-} from '../../src/adapters/ssh/index.js'; // 'escalator/ssh'
-import { createHttpVnfManager, inventoryVnfmEndpoints } from '../../src/adapters/vnfm/index.js'; // 'escalator/vnfm'
+import { join } from 'node:path';
 import {
   type CampaignOutcome,
   createEngine,
@@ -61,7 +44,10 @@ import {
   resolveCatalog,
   systemClock,
   verifyPlan,
-} from '../../src/index.js'; // 'escalator'
+} from 'escalator';
+import { createKeystoneSession, createOpenStackVim, type KeystoneCredentials } from 'escalator/openstack';
+import { createOpenSshTransport, createSshNodeAgent, inventoryEndpoints } from 'escalator/ssh';
+import { createHttpVnfManager, inventoryVnfmEndpoints } from 'escalator/vnfm';
 
 function env(name: string, fallback?: string): string {
   const value = process.env[name];
@@ -147,8 +133,7 @@ const vnfm = createHttpVnfManager({
 const stateDir = env('ESCALATOR_STATE_DIR', './escalator-state');
 const store = createFileStore({ directory: stateDir });
 const logFile = env('ESCALATOR_LOG', join(stateDir, `${id}.log.jsonl`));
-await mkdir(dirname(logFile), { recursive: true });
-const logger = createJsonLinesLogger({ file: logFile });
+const logger = createJsonLinesLogger({ file: logFile }); // creates the state directory if missing
 
 // 4. The engine. The installer acts as an operator: it may start, pause and resume, not roll back.
 const engine = createEngine({

@@ -221,7 +221,7 @@ export interface PrincipalCacheOptions {
  *
  * @example
  * ```ts
- * const verify = cacheVerifiedPrincipals(keystoneVerifier, { ttlMs: 30 * 60_000 });
+ * const verify = cacheVerifiedPrincipals(keystoneTokenVerifier(session), { ttlMs: 30 * 60_000 });
  * ```
  */
 export function cacheVerifiedPrincipals(

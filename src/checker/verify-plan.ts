@@ -31,6 +31,7 @@ import { buildIndex } from './rules/inventory-index.js';
 import { checkMigrations } from './rules/migrations.js';
 import { checkControllersFirst, checkDependencies, SiteOrder } from './rules/order.js';
 import { Placement } from './rules/placement.js';
+import { StepRules } from './rules/steps.js';
 import { WaveSize } from './rules/wave-size.js';
 import { Findings, type PlanViolation, ViolationCode } from './violations.js';
 
@@ -62,7 +63,12 @@ export interface PlanVerdict {
  * instance's current host, target an up compute outside the wave in the same site, use an allowed
  * mode, move an instance once per wave, respect batches, capacity and (anti-)affinity; sites go one
  * at a time when `siteOrder` is sequential; controllers precede computes of their site; and a node
- * comes after every node that upgrades a component its own components depend on.
+ * comes after every node that upgrades a component its own components depend on. The engine runs
+ * `waves[].steps` as written, so they are checked too: each acts only on its own wave's nodes (and
+ * instances that stay on them) with a kind the node's roles allow; migrate steps match the declared
+ * migrations one to one; every node has its upgrade, verification and (computes) disable, check-empty
+ * and enable steps; versions are the campaign's; `after` names this wave's or earlier steps without a
+ * cycle; and each node's steps depend on its earlier ones in the order of a node's upgrade.
  *
  * State that the plan does not touch is the inventory's problem, not the plan's: a cluster, server
  * group, VNF or shared-service group is only checked in waves that take one of its members down,
@@ -81,6 +87,32 @@ export function verifyPlan(
   plan: Plan,
   catalog?: Catalog,
 ): PlanVerdict {
+  return check(inventory, campaign, plan, catalog, true);
+}
+
+/**
+ * {@link verifyPlan} without the rules on `waves[].steps`: for a planner's candidate plans, which
+ * have waves, nodes and migrations but no steps yet (the planner writes the steps last). Never use
+ * it on a plan that will run: the engine runs steps as written.
+ *
+ * @internal
+ */
+export function verifyWaves(
+  inventory: Inventory,
+  campaign: Campaign,
+  plan: Plan,
+  catalog?: Catalog,
+): PlanVerdict {
+  return check(inventory, campaign, plan, catalog, false);
+}
+
+function check(
+  inventory: Inventory,
+  campaign: Campaign,
+  plan: Plan,
+  catalog: Catalog | undefined,
+  withSteps: boolean,
+): PlanVerdict {
   assertInventory(inventory);
   assertCampaign(campaign);
   assertPlan(plan);
@@ -93,6 +125,7 @@ export function verifyPlan(
   const firstWave = new Map<string, number>();
   const size = new WaveSize(findings, index, strategy);
   const sites = new SiteOrder(findings, strategy.siteOrder === 'sequential');
+  const steps = withSteps ? new StepRules(findings, index, placement, campaign.target, plan) : undefined;
 
   // The order of the rules within a wave is the order of its violations in the verdict.
   plan.waves.forEach((wave, w) => {
@@ -109,6 +142,8 @@ export function verifyPlan(
     checkAntiAffinity(findings, placement, moved.instances, w);
     checkAffinity(findings, placement, moved.instances, w);
     checkAvailability(findings, placement, resident, moved.instances, w);
+    // After the migrations: a step's instances are judged where the wave leaves them.
+    steps?.wave(wave, w, members);
   });
 
   checkMissing(findings, index, firstWave);

@@ -66,6 +66,39 @@ export const ViolationCode = {
   ControlBeforeCompute: 'control-before-compute',
   /** A node is upgraded no later than a node whose outdated component one of its components needs. */
   DependencyOrder: 'dependency-order',
+  /** Two steps of the plan share one id. */
+  StepId: 'step-id',
+  /**
+   * A step acts on something it may not: an unknown node, instance or VNF, a node that is not in the
+   * step's wave, instances that are not (or no longer) on the step's node, or instances that are not
+   * the step's VNF's.
+   */
+  StepTarget: 'step-target',
+  /** A compute-only step (disable/enable-compute, check-empty, stop/start-instances, migrate) on a node without the compute role. */
+  StepRole: 'step-role',
+  /** A migrate step that matches no migration its wave declares, or a declared migration without its step. */
+  StepMigration: 'step-migration',
+  /** A wave has two steps of one kind for one node (or two migrate steps for one instance). */
+  StepRepeated: 'step-repeated',
+  /**
+   * A node of a wave lacks a step it needs: upgrade-packages and verify-services for every node,
+   * disable-compute, check-empty and enable-compute for a compute, wait-node after a reboot.
+   */
+  StepMissing: 'step-missing',
+  /**
+   * A node's step does not depend, through `after` and the node's own steps, on each of the node's
+   * earlier steps (disable → migrate → stop → check-empty → backup → upgrade → reboot → wait → verify
+   * → start → enable).
+   */
+  StepOrder: 'step-order',
+  /** A step's `after` names an unknown step or one of a later wave, or the wave's `after` edges form a cycle. */
+  StepAfter: 'step-after',
+  /**
+   * A step's versions are not the campaign's: upgrade-packages and verify-services install and check
+   * the target version of exactly the node's outdated components; backup and `previous` hold the
+   * installed ones.
+   */
+  StepSoftware: 'step-software',
 } as const;
 
 /** One of the values of {@link ViolationCode}. */

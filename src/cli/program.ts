@@ -7,7 +7,7 @@ import { registerSimulate } from './commands/simulate.js';
 import { registerStates } from './commands/states.js';
 import { registerValidate } from './commands/validate.js';
 import { ExitCode } from './exit-codes.js';
-import { type Io, processIo, UsageError } from './io.js';
+import { type Io, OutputFileError, processIo, UsageError } from './io.js';
 
 const VERSION = '0.1.0';
 
@@ -27,6 +27,21 @@ export function createProgram(io: Io = processIo()): Command {
   return program;
 }
 
+/**
+ * Errors about what the user gave — documents, files, directories, option values, a journal that is
+ * damaged or in use — exit with 1 ("invalid input"); other Escalator errors mean the campaign failed
+ * (5); anything else is a bug (70).
+ */
+const INVALID_INPUT: ReadonlySet<string> = new Set([
+  ErrorCode.InvalidDocument,
+  ErrorCode.FileUnreadable,
+  ErrorCode.DependencyCycle,
+  ErrorCode.Infeasible,
+  ErrorCode.InvalidOption,
+  ErrorCode.JournalCorrupt,
+  ErrorCode.Locked,
+]);
+
 /** Maps an error to an exit code and a message on standard error. */
 export function reportError(error: unknown, io: Io): void {
   if (error instanceof CommanderError) {
@@ -35,18 +50,17 @@ export function reportError(error: unknown, io: Io): void {
   }
   if (EscalatorError.is(error)) {
     io.err(error.message);
-    const invalid: string[] = [
-      ErrorCode.InvalidDocument,
-      ErrorCode.FileUnreadable,
-      ErrorCode.DependencyCycle,
-      ErrorCode.Infeasible,
-    ];
-    io.exitCode(invalid.includes(error.code) ? ExitCode.Invalid : ExitCode.Failed);
+    io.exitCode(INVALID_INPUT.has(error.code) ? ExitCode.Invalid : ExitCode.Failed);
     return;
   }
   if (error instanceof UsageError) {
     io.err(`error: ${error.message}`);
     io.exitCode(ExitCode.Usage);
+    return;
+  }
+  if (error instanceof OutputFileError) {
+    io.err(`error: ${error.message}`);
+    io.exitCode(ExitCode.Invalid);
     return;
   }
   // Anything else is a bug or an environment problem: say it plainly; the stack only when asked for.

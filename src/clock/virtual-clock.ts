@@ -4,7 +4,7 @@
  * milliseconds while every timestamp and timeout it sees is realistic.
  * @module
  */
-import { setImmediate as nextTurn, setTimeout as realDelay } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ErrorCode, EscalatorError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 
@@ -21,13 +21,16 @@ export interface VirtualClockOptions {
    * clock then runs as fast as possible.
    *
    * "Idle" sees only this clock's timers and the event loop's turns, not real I/O in flight: a program
-   * that awaits a slow file or socket while a virtual timeout is pending may see the timeout fire first.
+   * that awaits a slow file or socket while a virtual timeout is pending would see the timeout fire
+   * first. Wrap such work in {@link VirtualClock.hold} so that time waits for it.
    * @defaultValue false
    */
   readonly autoAdvance?: boolean | undefined;
   /**
    * With `autoAdvance`, how much faster than real time to run: before jumping ahead by `delta` virtual
    * milliseconds the clock waits `delta / speed` real ones, so a person can watch (`--speed 10`).
+   * A timer registered during that wait is looked at at once (a distant timer does not hold up a near
+   * one). Only the pace changes: virtual time moves from timer to timer exactly as without a speed.
    * Unset: jump at once.
    */
   readonly speed?: number | undefined;
@@ -45,6 +48,16 @@ export interface VirtualClock extends Clock {
   advanceTo(time: number): Promise<void>;
   /** Number of sleeps waiting for their time. */
   readonly pending: number;
+  /**
+   * Keeps automatic advancing from jumping while `work` (real I/O: a journal append, a file read) is
+   * in flight, so that virtual time does not depend on how fast the disk is; returns `work`.
+   * `advance`, `advanceTo` and `runAll` are not held: whoever calls them decides.
+   * @example
+   * ```ts
+   * await clock.hold(store.append('campaign-1', records)); // no timer fires while the records are written
+   * ```
+   */
+  hold<T>(work: Promise<T>): Promise<T>;
   /**
    * Fires timers (and those they cause) until none is pending, moving time to each; returns how many
    * fired. Throws when `limit` timers fired and more are pending, which usually means an endless loop.
@@ -93,6 +106,12 @@ class VirtualClockImpl implements VirtualClock {
   /** Counts registrations, fires and aborts: unchanged across turns means the program is idle. */
   #activity = 0;
   #autoRunning = false;
+  /** Pieces of real work in flight ({@link VirtualClock.hold}). */
+  #held = 0;
+  /** Wakes the automatic loop early: a timer was registered or held work ended. */
+  #poke: (() => void) | undefined;
+  /** The virtual and real times of the last automatic jump: with a speed, the pace is kept from there. */
+  #paceFrom: { virtual: number; real: number } | undefined;
   /** Serialises advance, advanceTo, runAll and automatic jumps. */
   #busy: Promise<unknown> = Promise.resolve();
 
@@ -119,6 +138,7 @@ class VirtualClockImpl implements VirtualClock {
         const index = this.#timers.indexOf(timer);
         if (index !== -1) this.#timers.splice(index, 1);
         this.#activity++;
+        this.#wakeAuto(); // the automatic loop may be waiting (at a speed) for this very timer
         reject(signal?.reason);
       };
       const timer: Timer = {
@@ -131,8 +151,29 @@ class VirtualClockImpl implements VirtualClock {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#insert(timer);
       this.#activity++;
+      this.#wakeAuto();
       this.#startAutoAdvance();
     });
+  }
+
+  hold<T>(work: Promise<T>): Promise<T> {
+    this.#held++;
+    this.#activity++;
+    const release = (): void => {
+      this.#held--;
+      this.#activity++;
+      this.#wakeAuto();
+    };
+    return work.then(
+      (value) => {
+        release();
+        return value;
+      },
+      (error: unknown) => {
+        release();
+        throw error;
+      },
+    );
   }
 
   advance(ms: number): Promise<void> {
@@ -232,26 +273,64 @@ class VirtualClockImpl implements VirtualClock {
     void this.#autoLoop();
   }
 
+  #wakeAuto(): void {
+    const poke = this.#poke;
+    this.#poke = undefined;
+    poke?.();
+  }
+
+  /** Resolves after `ms` real milliseconds, or earlier when {@link #wakeAuto} is called. */
+  #pokeableDelay(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timeout);
+        if (this.#poke === done) this.#poke = undefined;
+        resolve();
+      };
+      const timeout = setTimeout(done, ms);
+      this.#poke = done;
+    });
+  }
+
+  /** Resolves when the held work is over (or something else wakes the loop). */
+  #released(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#poke = resolve;
+    });
+  }
+
   async #autoLoop(): Promise<void> {
     try {
       while (this.#timers.length > 0) {
+        if (this.#held > 0) {
+          await this.#released();
+          continue;
+        }
         const mark = this.#activity;
         await nextTurn();
         await nextTurn();
-        if (this.#activity !== mark) continue; // not idle yet
+        if (this.#activity !== mark || this.#held > 0) continue; // not idle yet
         const next = this.#timers[0];
         if (next === undefined || !Number.isFinite(next.time)) break;
         if (this.#speed !== undefined && next.time > this.#now) {
-          await realDelay((next.time - this.#now) / this.#speed);
-          if (this.#activity !== mark) continue; // something happened meanwhile: look again
+          const realNow = performance.now();
+          const from = this.#paceFrom ?? { virtual: this.#now, real: realNow };
+          const wait = from.real + (next.time - from.virtual) / this.#speed - realNow;
+          if (wait > 0) {
+            // Woken early by a new timer or work: look again, the next timer may be nearer now.
+            await this.#pokeableDelay(wait);
+            if (this.#activity !== mark) continue;
+          }
         }
         await this.#exclusive(async () => {
           const first = this.#timers[0];
           if (first !== undefined && Number.isFinite(first.time)) this.#fire(first);
         });
+        if (this.#speed !== undefined) this.#paceFrom = { virtual: this.#now, real: performance.now() };
       }
     } finally {
       this.#autoRunning = false;
+      this.#paceFrom = undefined; // idle with no timer: the next one is paced from when it comes
     }
   }
 }

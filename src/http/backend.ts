@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineOptions } from '../engine/engine.js';
+import { AdapterError } from '../errors.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Adapters } from '../ports/adapters.js';
 import type { Clock } from '../ports/clock.js';
@@ -47,7 +48,7 @@ export interface CampaignBackend {
  *
  * @example
  * ```ts
- * const adapters: BackendFactory = () => ({ vim: openstackVim, nodes: sshNodeAgent });
+ * const adapters: BackendFactory = () => ({ vim, nodes }); // e.g. the OpenStack VIM and the SSH node agent
  * ```
  */
 export type BackendFactory = (
@@ -92,19 +93,40 @@ export function createSimulatorBackend(options: SimulatorBackendOptions = {}): B
     const ops = file === undefined ? [] : readOperations(file, true);
     // Appended synchronously: an operation must be on disk before the journal record that follows it.
     const fd = file === undefined ? undefined : openSync(file, 'a');
+    // A write that fails (disk full) must not throw inside the simulated cloud, where a timer's callback
+    // would take the whole process down: the cloud stops answering instead, and the campaign pauses on
+    // a permanent adapter error that says why. After a restart it resumes on the operations written.
+    let unwritable: AdapterError | undefined;
+    const record = (op: CloudOperation) => {
+      if (fd === undefined || unwritable) return;
+      try {
+        writeSync(fd, `${JSON.stringify(op)}\n`);
+      } catch (error) {
+        unwritable = new AdapterError(
+          `the simulated cloud of campaign "${context.id}" cannot record its operations in ${file} ` +
+            `(${error instanceof Error ? error.message : String(error)}); free the space, then restart the service`,
+          { kind: 'permanent', reason: 'simulator-log-unwritable', cause: error },
+        );
+      }
+    };
     const cloud = createSimulatedCloud(inventory, {
       clock: context.clock,
       seed: options.seed ?? 1,
       durations: options.durations,
       startedAt: ops[0]?.at ?? context.createdAt,
-      onOperation: fd === undefined ? undefined : (op) => writeSync(fd, `${JSON.stringify(op)}\n`),
+      onOperation: fd === undefined ? undefined : record,
     });
     if (ops.length > 0) {
       cloud.replay(ops);
       cloud.recover();
     }
     return {
-      adapters: { vim: cloud.vim, nodes: cloud.nodes, hypervisor: cloud.hypervisor, vnfm: cloud.vnfm },
+      adapters: {
+        vim: refusingWhen(cloud.vim, () => unwritable),
+        nodes: refusingWhen(cloud.nodes, () => unwritable),
+        hypervisor: refusingWhen(cloud.hypervisor, () => unwritable),
+        vnfm: refusingWhen(cloud.vnfm, () => unwritable),
+      },
       refreshInventory: async () => cloud.inventory(),
       close: () => {
         if (fd !== undefined) closeSync(fd);
@@ -117,6 +139,20 @@ export function createSimulatorBackend(options: SimulatorBackendOptions = {}): B
  * Reads an operation log. A torn last line (the process died while writing it) is dropped, and with
  * `repair` cut from the file, so that the operations appended next start on a line of their own.
  */
+/** The adapter whose every call rejects with `failure()` once there is one. */
+function refusingWhen<T extends object>(adapter: T, failure: () => Error | undefined): T {
+  return new Proxy(adapter, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const error = failure();
+        return error ? Promise.reject(error) : Reflect.apply(value, target, args);
+      };
+    },
+  });
+}
+
 function readOperations(file: string, repair = false): CloudOperation[] {
   if (!existsSync(file)) return [];
   const text = readFileSync(file, 'utf8');

@@ -30,8 +30,16 @@ export interface HttpHandlerOptions {
   /** Turns a bearer token into a principal (e.g. `createStaticTokenVerifier(await loadStaticTokens(file))`). */
   readonly verifier: TokenVerifier;
   /**
-   * Largest request body accepted; larger ones get a 413.
-   * @defaultValue 10 MiB
+   * Largest body of each kind of request; a larger one gets a 413 and is not read further. Bodies are
+   * read only once the principal is authorized for the route, so only who may create campaigns can
+   * make the service hold a large body.
+   * @defaultValue {@link DEFAULT_BODY_LIMITS}
+   * @example `{ create: 64 * 1024 * 1024 }` for clouds of more than 10,000 computes
+   */
+  readonly bodyLimits?: Partial<Readonly<Record<BodyKind, number>>> | undefined;
+  /**
+   * Largest body of `POST /v1/campaigns`: the same as `bodyLimits.create`, which wins when both are set.
+   * @deprecated Use `bodyLimits: { create }`.
    */
   readonly bodyLimitBytes?: number | undefined;
   /**
@@ -58,19 +66,53 @@ export interface HttpHandlerOptions {
 /** A `node:http` request listener. */
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** The kinds of request body, each with its own size limit (see {@link DEFAULT_BODY_LIMITS}). */
+export type BodyKind = 'create' | 'action' | 'notification';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * The default largest body of each kind, in bytes.
+ *
+ * - `create` (inventory, campaign, optional plan): 32 MiB. The inventory of a 10,000-compute cloud with
+ *   12 instances per compute weighs about 21 MiB as JSON (1,000 computes: 2.1 MiB), so the service
+ *   plans such a cloud from its documents; a plan given along with them weighs about 7 times its
+ *   inventory (15 MiB for 1,000 computes), so a host that takes given plans for larger clouds raises it.
+ * - `action` (`{ reason }`): 4 KiB.
+ * - `notification` (a VNF manager's reply, an alarm, a node event): 64 KiB.
+ */
+export const DEFAULT_BODY_LIMITS: Readonly<Record<BodyKind, number>> = Object.freeze({
+  create: 32 * MiB,
+  action: 4 * KiB,
+  notification: 64 * KiB,
+});
+
 /** The routes of the API: what the OpenAPI document describes and the handler serves. */
 export const ROUTES = [
   { method: 'GET', path: '/health', operationId: 'getHealth', auth: false },
   { method: 'GET', path: '/openapi.json', operationId: 'getOpenApi', auth: false },
-  { method: 'POST', path: '/v1/campaigns', operationId: 'createCampaign', auth: true },
+  { method: 'POST', path: '/v1/campaigns', operationId: 'createCampaign', auth: true, body: 'create' },
   { method: 'GET', path: '/v1/campaigns', operationId: 'listCampaigns', auth: true },
   { method: 'GET', path: '/v1/campaigns/{id}', operationId: 'getCampaign', auth: true },
   { method: 'GET', path: '/v1/campaigns/{id}/plan', operationId: 'getPlan', auth: true },
-  { method: 'POST', path: '/v1/campaigns/{id}/actions/{action}', operationId: 'postAction', auth: true },
+  {
+    method: 'POST',
+    path: '/v1/campaigns/{id}/actions/{action}',
+    operationId: 'postAction',
+    auth: true,
+    body: 'action',
+  },
   { method: 'GET', path: '/v1/campaigns/{id}/journal', operationId: 'getJournal', auth: true },
   { method: 'GET', path: '/v1/campaigns/{id}/alarms', operationId: 'getAlarms', auth: true },
   { method: 'GET', path: '/v1/campaigns/{id}/events', operationId: 'getEvents', auth: true },
-  { method: 'POST', path: '/v1/campaigns/{id}/notifications', operationId: 'postNotification', auth: true },
+  {
+    method: 'POST',
+    path: '/v1/campaigns/{id}/notifications',
+    operationId: 'postNotification',
+    auth: true,
+    body: 'notification',
+  },
 ] as const;
 
 type RouteSpec = (typeof ROUTES)[number];
@@ -89,7 +131,6 @@ interface Context {
   readonly keepOpen: () => void;
 }
 
-const MiB = 1024 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', roles: Object.freeze([]) });
@@ -137,7 +178,19 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
       ErrorCode.InvalidOption,
       'verifier is not set. Pass { verifier: createStaticTokenVerifier(entries) } (or your own TokenVerifier)',
     );
-  const bodyLimit = positive(options.bodyLimitBytes, 10 * MiB, 'bodyLimitBytes');
+  const limits: Readonly<Record<BodyKind, number>> = {
+    create: positive(
+      options.bodyLimits?.create ?? options.bodyLimitBytes,
+      DEFAULT_BODY_LIMITS.create,
+      options.bodyLimits?.create === undefined ? 'bodyLimitBytes' : 'bodyLimits.create',
+    ),
+    action: positive(options.bodyLimits?.action, DEFAULT_BODY_LIMITS.action, 'bodyLimits.action'),
+    notification: positive(
+      options.bodyLimits?.notification,
+      DEFAULT_BODY_LIMITS.notification,
+      'bodyLimits.notification',
+    ),
+  };
   const timeoutMs = positive(options.requestTimeoutMs, 30_000, 'requestTimeoutMs');
   const heartbeatMs = positive(options.heartbeatMs, 15_000, 'heartbeatMs');
   const streamBuffer = positive(options.streamBufferBytes, 8 * MiB, 'streamBufferBytes');
@@ -156,7 +209,9 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
       sendJson(res, 200, openApiDocument());
     },
     async createCampaign({ req, res, principal }) {
-      const body = await readJson(req, bodyLimit, true);
+      // Authorized before a byte of the body is read; the id in the body is checked again once read.
+      await service.admit(principal, 'create', '*');
+      const body = await readJson(req, limits.create, true);
       const created = await service.create(principal, body);
       sendJson(res, 201, created, { location: created.href });
     },
@@ -178,7 +233,13 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
           HttpErrorCode.NotFound,
           `no action "${action}": the actions are ${CAMPAIGN_ACTIONS.join(', ')}`,
         );
-      const body = await readJson(req, bodyLimit, false);
+      const forwarded = await service.admit(principal, action as CampaignAction, id);
+      if (forwarded !== undefined) {
+        // The engine took the command after all (the authorizer changed its answer); the body is unread.
+        sendJson(res, 202, forwarded, { location: forwarded.href, connection: 'close' });
+        return;
+      }
+      const body = await readJson(req, limits.action, false);
       let reason: string | undefined;
       if (body !== undefined) {
         const parsed = ActionRequestSchema.safeParse(body, { reportInput: true });
@@ -213,8 +274,10 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
       await streamEvents(ctx);
     },
     async postNotification({ req, res, principal, params }) {
-      const body = await readJson(req, bodyLimit, true);
-      const seq = await service.notify(principal, param(params, 'id'), body);
+      const id = param(params, 'id');
+      await service.admit(principal, 'notify', id);
+      const body = await readJson(req, limits.notification, true);
+      const seq = await service.notify(principal, id, body);
       sendJson(res, 202, { accepted: true, seq });
     },
   };
@@ -498,9 +561,14 @@ async function readJson(req: IncomingMessage, limit: number, required: boolean):
       { headers: { 'accept-post': 'application/json' } },
     );
   const tooLarge = () =>
-    new ServiceError(413, HttpErrorCode.BodyTooLarge, `the body is larger than ${limit} bytes`, {
-      headers: { connection: 'close' },
-    });
+    new ServiceError(
+      413,
+      HttpErrorCode.BodyTooLarge,
+      `the body is larger than ${limit} bytes, the most this route takes`,
+      {
+        headers: { connection: 'close' },
+      },
+    );
   if (declared !== undefined && Number(declared) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -508,7 +576,9 @@ async function readJson(req: IncomingMessage, limit: number, required: boolean):
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        // Stop reading: the answer closes the connection, and the rest of the body is never taken in.
         req.off('data', onData);
+        req.pause();
         reject(tooLarge());
         return;
       }

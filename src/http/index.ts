@@ -19,7 +19,7 @@
  * const server = createServer(createHttpHandler(service, { verifier })).listen(8080, '127.0.0.1');
  * process.once('SIGTERM', () => void closeGracefully(server, service));
  * ```
- * @module
+ * @module escalator/http
  */
 export {
   type BackendContext,
@@ -28,7 +28,14 @@ export {
   createSimulatorBackend,
   type SimulatorBackendOptions,
 } from './backend.js';
-export { createHttpHandler, type HttpHandler, type HttpHandlerOptions, ROUTES } from './handler.js';
+export {
+  type BodyKind,
+  createHttpHandler,
+  DEFAULT_BODY_LIMITS,
+  type HttpHandler,
+  type HttpHandlerOptions,
+  ROUTES,
+} from './handler.js';
 export { API_DOCUMENT_VERSION, openApiDocument } from './openapi.js';
 export { HttpErrorCode, type RequestIssue } from './problem.js';
 export {

@@ -59,11 +59,16 @@ const PROBLEM_DESCRIPTIONS: Readonly<Record<string, string>> = {
   Forbidden: "The principal's roles do not allow the action.",
   NotFound: 'No such campaign (or action).',
   Conflict: "Not allowed in the campaign's current state (`ESC_ILLEGAL_TRANSITION`), or the id is taken.",
-  TooLarge: 'The body is larger than the service accepts.',
+  TooLarge:
+    'The body is larger than this route takes (by default: create 32 MiB, action 4 KiB, notification 64 KiB); ' +
+    'the rest of it is not read and the connection closes.',
   UnsupportedMediaType: 'The body is not `application/json`.',
   Unprocessable: 'The documents are valid but no plan honours them, or the given plan breaks the rules.',
   Internal: 'Something unexpected; `requestId` names it in the server log.',
-  Unavailable: 'The service is starting or shutting down, or tokens cannot be checked now.',
+  Unavailable:
+    "The service is starting or shutting down, or tokens cannot be checked now; or the campaign's engine " +
+    'stopped on an error (`ESC_CAMPAIGN_FAULTED`: its journal could not be written) and it takes no command ' +
+    'until the service restarts.',
 };
 
 const idParameter: Json = {
@@ -172,7 +177,8 @@ function build(): Json {
           summary: 'Create a campaign: validate the documents, plan (unless a plan is given), check the plan',
           description:
             'The campaign is journaled in state `created` and waits for `POST .../actions/start`. Every ' +
-            'problem of the documents is reported at once, each with its path.',
+            'problem of the documents is reported at once, each with its path. The principal is authorized ' +
+            'before the body is read: a refused request is answered (401, 403) without reading it.',
           requestBody: {
             required: true,
             content: { 'application/json': { schema: ref('CreateCampaignRequest') } },

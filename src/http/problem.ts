@@ -31,6 +31,11 @@ export const HttpErrorCode = {
   Unavailable: 'ESC_UNAVAILABLE',
   /** A plan exists for the documents but breaks the checker's rules. */
   InvalidPlan: 'ESC_INVALID_PLAN',
+  /**
+   * The campaign's engine stopped on an error (its journal could not be written): it is readable but
+   * takes no command until the service restarts. Other campaigns are not affected.
+   */
+  CampaignFaulted: 'ESC_CAMPAIGN_FAULTED',
   /** Something unexpected; the server's log has the details. */
   Internal: 'ESC_INTERNAL',
 } as const;

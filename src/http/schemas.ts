@@ -130,7 +130,7 @@ export const ProblemSchema = z.object({
   /** Correlates with the server's log (500s). */
   requestId: z.string().optional(),
 });
-/** See {@link ProblemSchema}. */
+/** See `ProblemSchema`. */
 export type Problem = z.output<typeof ProblemSchema>;
 
 /** `GET /health`. */
@@ -142,9 +142,14 @@ export const HealthSchema = z.object({
     running: z.number().int(),
     /** Found in the store but not loaded (locked by another engine, journal damaged). */
     unavailable: z.number().int(),
+    /**
+     * Loaded, but their engine stopped on an error (their journal could not be written: disk full, I/O
+     * error); readable, taking no command until the service restarts. Any makes the status `degraded`.
+     */
+    faulted: z.number().int(),
   }),
 });
-/** See {@link HealthSchema}. */
+/** See `HealthSchema`. */
 export type Health = z.output<typeof HealthSchema>;
 
 const ProgressSchema = z.object({
@@ -180,8 +185,21 @@ export const CampaignSummarySchema = z.object({
   updatedAt: z.string(),
   progress: ProgressSchema,
   href: z.string(),
+  /**
+   * Set when the campaign's engine stopped on an error (its journal could not be written): its state is
+   * the last one written; it takes no command until the service restarts and resumes it from the journal.
+   */
+  fault: z
+    .object({
+      /** The error's code (`ENOSPC`, `EIO`, an `ESC_*` code). */
+      code: z.string(),
+      message: z.string(),
+      /** When the service saw it (ISO 8601). */
+      at: z.string(),
+    })
+    .optional(),
 });
-/** See {@link CampaignSummarySchema}. */
+/** See `CampaignSummarySchema`. */
 export type CampaignSummary = z.output<typeof CampaignSummarySchema>;
 
 /** `GET /v1/campaigns`. */
@@ -231,7 +249,7 @@ export const CampaignStatusSchema = CampaignSummarySchema.extend({
     }),
   ),
 });
-/** See {@link CampaignStatusSchema}. */
+/** See `CampaignStatusSchema`. */
 export type CampaignStatusBody = z.output<typeof CampaignStatusSchema>;
 
 /** `POST /v1/campaigns/{id}/actions/{action}`: accepted; where the campaign stands now. */
@@ -244,7 +262,7 @@ export const ActionResultSchema = z.object({
   seq: z.number().int(),
   href: z.string(),
 });
-/** See {@link ActionResultSchema}. */
+/** See `ActionResultSchema`. */
 export type ActionResult = z.output<typeof ActionResultSchema>;
 
 /** `POST /v1/campaigns/{id}/notifications`: accepted. */
@@ -304,6 +322,18 @@ export const JournalRecordSchema = z.discriminatedUnion('type', [
     action: z.enum(ACTIONS),
     allowed: z.boolean(),
     reason: z.string(),
+    /** How many denials the record stands for (repeated ones are coalesced); 1 when absent. */
+    count: z.number().int().positive().optional(),
+  }),
+  /** An intent that waits for a safe point (pause, rollback), failed steps to retry, a new window. */
+  z.object({
+    seq,
+    type: z.literal('request'),
+    at,
+    request: z.enum(['pause', 'rollback', 'retry', 'window']),
+    reason: z.string().optional(),
+    steps: z.array(z.string()).optional(),
+    finishBy: z.string().optional(),
   }),
   z.object({
     seq,
@@ -318,6 +348,8 @@ export const JournalRecordSchema = z.discriminatedUnion('type', [
       checksum: z.string(),
     }),
   }),
+  /** A running step's retry policy began attempt `attempt` (2 for the first retry). */
+  z.object({ seq, type: z.literal('attempt'), at, step: z.string(), attempt: z.number().int().positive() }),
   z.object({ seq, type: z.literal('alarm'), at, alarm: AlarmSchema }),
   z.object({
     seq,
@@ -338,6 +370,8 @@ export const JournalRecordSchema = z.discriminatedUnion('type', [
     plan: PlanSchema,
     inventory: InventorySchema.optional(),
     reason: z.string(),
+    /** The wave before which the plan was re-planned. */
+    wave: z.number().int().optional(),
   }),
   /** A compaction snapshot: the campaign's whole state up to `seq`. */
   z.object({ seq, type: z.literal('snapshot'), at, state: z.record(z.string(), z.unknown()) }),

@@ -16,6 +16,7 @@ import type { CampaignStatus } from '../engine/status.js';
 import { type DocumentIssue, ErrorCode, EscalatorError, ForbiddenError, formatPath } from '../errors.js';
 import { checkCampaign, checkCampaignAgainstInventory, checkInventory } from '../loader/integrity.js';
 import { fromZodIssues } from '../loader/zod-issues.js';
+import { redact, redactString } from '../logging/redact.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan } from '../model/plan.js';
 import { createPlan } from '../planner/create-plan.js';
@@ -28,6 +29,7 @@ import { type BackendFactory, type CampaignBackend, createSimulatorBackend } fro
 import { campaignNotFound, HttpErrorCode, type RequestIssue, ServiceError } from './problem.js';
 import {
   type ActionResult,
+  CAMPAIGN_ACTIONS,
   type CampaignAction,
   type CampaignSummary,
   CreateCampaignRequestSchema,
@@ -103,6 +105,19 @@ export interface CampaignService {
   /** Aborted when {@link CampaignService.close} is called: long-lived work (event streams) ends then. */
   readonly signal: AbortSignal;
   /**
+   * Checks, before a request's body is read, that `principal` may perform `action` on campaign `id`
+   * (`'*'` for `create`: the id is in the body, and {@link CampaignService.create} checks it again). A
+   * host calls it first so that who may not act costs it no memory: the body of a refused request is
+   * never read.
+   *
+   * A refused command on an existing campaign is handed to its engine without its body, so that the
+   * refusal is in the campaign's audit trail as before; the engine's answer is final, so in the rare
+   * case that the authorizer changed its answer in between, the command is performed (without a
+   * reason) and its result returned. Otherwise resolves to `undefined`: the request may go on.
+   * @throws `ForbiddenError`; a `ServiceError` 404 (no such campaign) or 503 (shutting down, faulted).
+   */
+  admit(principal: Principal, action: Action, id: string): Promise<ActionResult | undefined>;
+  /**
    * Validates `{ id?, inventory, campaign, plan? }`, plans (unless a plan is given), checks the plan and
    * writes the campaign's first journal record. The campaign waits in `created` for `start`.
    */
@@ -158,6 +173,15 @@ interface Entry {
   readonly listeners: Set<(record: JournalRecord) => void>;
   /** Settles when the campaign rests, while it runs: for the service's log and shutdown. */
   run: Promise<void> | undefined;
+  /** Set once its engine stopped on an error: the campaign is read-only until the service restarts. */
+  fault: Fault | undefined;
+}
+
+/** Why a campaign's engine stopped; see `CampaignSummarySchema.fault`. */
+interface Fault {
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
 }
 
 const DEFAULT_SERVICE_PRINCIPAL: Principal = Object.freeze({
@@ -213,6 +237,11 @@ class Service implements CampaignService {
   readonly #unavailable = new Map<string, UnavailableCampaign>();
   /** Ids being created: a second create of the same id is a conflict. */
   readonly #creating = new Set<string>();
+  /**
+   * Redacted copies of the large documents readers ask for again and again (a plan, a status table),
+   * by the engine's object: the engine keeps one object until it changes.
+   */
+  readonly #shownCopies = new WeakMap<object, object>();
   readonly #started = performance.now();
   readonly #loaded: Promise<void>;
   #isLoaded = false;
@@ -247,17 +276,21 @@ class Service implements CampaignService {
 
   health(): Health {
     let running = 0;
-    for (const entry of this.#entries.values()) if (entry.engine.running) running++;
+    let faulted = 0;
+    for (const entry of this.#entries.values()) {
+      if (entry.fault) faulted++;
+      else if (entry.engine.running) running++;
+    }
     return {
       status: this.#closing
         ? 'stopping'
         : !this.#isLoaded
           ? 'starting'
-          : this.#unavailable.size > 0 || this.#listFailed
+          : this.#unavailable.size > 0 || this.#listFailed || faulted > 0
             ? 'degraded'
             : 'ok',
       uptimeSeconds: Math.round((performance.now() - this.#started) / 1000),
-      campaigns: { total: this.#entries.size, running, unavailable: this.#unavailable.size },
+      campaigns: { total: this.#entries.size, running, unavailable: this.#unavailable.size, faulted },
     };
   }
 
@@ -300,7 +333,8 @@ class Service implements CampaignService {
       throw error;
     }
     // Nothing is written between open and here: the engine holds the lock and does not run yet.
-    entry.log.push(...((await entry.engine.journal()) as unknown as JournalRecord[]));
+    for (const record of (await entry.engine.journal()) as unknown as JournalRecord[])
+      entry.log.push(shown(record));
     this.#entries.set(id, entry);
     return entry;
   }
@@ -318,8 +352,18 @@ class Service implements CampaignService {
       owner: this.#owner,
       refreshInventory: backend.refreshInventory,
     });
-    const entry: Entry = { id, engine, backend, log: [], listeners: new Set(), run: undefined };
-    engine.subscribe((record) => {
+    const entry: Entry = {
+      id,
+      engine,
+      backend,
+      log: [],
+      listeners: new Set(),
+      run: undefined,
+      fault: undefined,
+    };
+    engine.subscribe((written) => {
+      // Kept and sent redacted: every reader (any role, admin too) sees the same record without secrets.
+      const record = shown(written);
       entry.log.push(record);
       for (const listener of entry.listeners) {
         try {
@@ -336,6 +380,33 @@ class Service implements CampaignService {
     const made = await this.#backends(inventory, { id, clock: this.#clock, createdAt });
     if (made && typeof made === 'object' && 'adapters' in made) return made;
     return { adapters: made };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Admitting
+
+  async admit(principal: Principal, action: Action, id: string): Promise<ActionResult | undefined> {
+    await this.#loaded;
+    this.#assertOpen();
+    if (action === 'create') {
+      await this.#authorize(principal, 'create', id);
+      return undefined;
+    }
+    const entry = this.#entry(id);
+    const decision = await this.#authorizer.authorize(principal, action, id);
+    if (decision.allowed) {
+      this.#assertHealthy(entry);
+      return undefined;
+    }
+    // The campaign actions are commands of the same name that need no body (a reason is optional).
+    const command = (CAMPAIGN_ACTIONS as readonly Action[]).includes(action)
+      ? (action as CampaignAction)
+      : undefined;
+    if (command === undefined || entry.fault) throw new ForbiddenError(principal.id, action, decision.reason);
+    // The engine journals the refusal (and throws it); its answer is the one that counts.
+    const accepted = await this.#send(entry, principal, { type: command });
+    this.#log('info', `service.${command}`, `${command} by ${principal.id}`, id);
+    return { ...this.#summary(entry), action: command, seq: accepted.seq };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -434,16 +505,16 @@ class Service implements CampaignService {
 
   async status(principal: Principal, id: string): Promise<CampaignStatusView> {
     const entry = await this.#readable(principal, id);
-    const status = entry.engine.status();
+    const status = this.#shown(entry.engine.status());
     return { ...status, ...this.#summary(entry) };
   }
 
   async plan(principal: Principal, id: string): Promise<Plan> {
-    return (await this.#readable(principal, id)).engine.snapshot().plan;
+    return this.#shown((await this.#readable(principal, id)).engine.snapshot().plan);
   }
 
   async alarms(principal: Principal, id: string): Promise<readonly Alarm[]> {
-    return (await this.#readable(principal, id)).engine.snapshot().alarms;
+    return redactDocument((await this.#readable(principal, id)).engine.snapshot().alarms);
   }
 
   async journal(
@@ -491,15 +562,33 @@ class Service implements CampaignService {
     await this.#loaded;
     const entry = this.#entry(id);
     this.#assertOpen();
+    this.#assertHealthy(entry);
     const command: Command =
       action === 'pause' || action === 'abort' || action === 'rollback'
         ? { type: action, reason: options.reason }
         : { type: action };
     // Resolves once the engine accepted it (journaled, under way) or refused it: no guessing here.
-    await entry.engine.send(principal, command);
-    this.#track(entry);
+    await this.#send(entry, principal, command);
     this.#log('info', `service.${action}`, `${action} by ${principal.id}`, id);
     return { ...this.#summary(entry), action };
+  }
+
+  /**
+   * Sends a command to a campaign's engine. A refusal is the engine's answer; any other error means the
+   * engine stopped (its journal could not be written): the campaign is marked faulted and the request
+   * gets a 503 that says so, while the service and the other campaigns go on.
+   */
+  async #send(entry: Entry, principal: Principal, command: Command) {
+    let accepted: Awaited<ReturnType<Engine['send']>>;
+    try {
+      accepted = await entry.engine.send(principal, command);
+    } catch (error) {
+      if (isRefusal(error)) throw error;
+      this.#runFailed(entry, error);
+      throw faultedError(entry);
+    }
+    this.#track(entry);
+    return accepted;
   }
 
   /** Follows a running campaign in the background until it rests, for the log and for shutdown. */
@@ -523,23 +612,25 @@ class Service implements CampaignService {
   }
 
   #runFailed(entry: Entry, error: unknown): void {
-    this.#log(
-      'error',
-      'service.run',
-      `the run stopped with an error: ${messageOf(error)}`,
-      entry.id,
-      EscalatorError.is(error) ? error.code : undefined,
-    );
+    const code = codeOf(error);
+    if (!entry.fault)
+      entry.fault = {
+        code,
+        message: redactString(messageOf(error)),
+        at: new Date(this.#clock.now()).toISOString(),
+      };
+    this.#log('error', 'service.run', `the run stopped with an error: ${messageOf(error)}`, entry.id, code);
   }
 
   async notify(principal: Principal, id: string, body: unknown): Promise<number> {
     await this.#loaded;
     const entry = this.#entry(id);
     this.#assertOpen();
+    this.#assertHealthy(entry);
     const parsed = NotificationSchema.safeParse(body, { reportInput: true });
     if (!parsed.success)
       throw invalidBody(HttpErrorCode.InvalidRequest, fromZodIssues(parsed.error.issues, NotificationSchema));
-    await entry.engine.notify(principal, parsed.data as Notification);
+    await this.#send(entry, principal, { type: 'notify', notification: parsed.data as Notification });
     return entry.log.at(-1)?.seq ?? 0;
   }
 
@@ -554,7 +645,7 @@ class Service implements CampaignService {
     const paused: string[] = [];
     const entries = [...this.#entries.values()];
     for (const entry of entries) {
-      if (!entry.engine.running) continue;
+      if (!entry.engine.running || entry.fault) continue;
       this.#track(entry);
       // Steps running finish and are journaled; no new step starts; the campaign rests in `paused`.
       entry.engine
@@ -618,6 +709,21 @@ class Service implements CampaignService {
     return decision;
   }
 
+  /** A redacted copy of a document the engine keeps as one object until it changes. */
+  #shown<T extends object>(document: T): T {
+    let copy = this.#shownCopies.get(document) as T | undefined;
+    if (copy === undefined) {
+      copy = redactDocument(document);
+      this.#shownCopies.set(document, copy);
+    }
+    return copy;
+  }
+
+  /** A faulted campaign takes no command: its engine stopped. */
+  #assertHealthy(entry: Entry): void {
+    if (entry.fault) throw faultedError(entry);
+  }
+
   #assertOpen(): void {
     if (this.#closing)
       throw new ServiceError(503, HttpErrorCode.Unavailable, 'the service is shutting down', {
@@ -631,13 +737,14 @@ class Service implements CampaignService {
     return {
       id: entry.id,
       state: snapshot.state,
-      ...(snapshot.reason === undefined ? {} : { reason: snapshot.reason }),
-      running: entry.engine.running,
+      ...(snapshot.reason === undefined ? {} : { reason: redactString(snapshot.reason) }),
+      running: entry.fault === undefined && entry.engine.running,
       seq: snapshot.seq,
       createdAt: snapshot.createdAt,
       updatedAt: snapshot.updatedAt,
       progress: status.progress,
       href: `/v1/campaigns/${encodeURIComponent(entry.id)}`,
+      ...(entry.fault === undefined ? {} : { fault: entry.fault }),
     };
   }
 
@@ -651,6 +758,51 @@ class Service implements CampaignService {
       message,
     });
   }
+}
+
+/**
+ * A journal record as readers see it: secrets redacted (credentials in URLs, values under secret-named
+ * keys such as a `password` label), whole however large (no object bound). The journal on disk keeps
+ * what the engine wrote.
+ */
+function shown(record: JournalRecord): JournalRecord {
+  return redactDocument(record);
+}
+
+/** A redacted copy of a document of the same shape (secrets are strings replaced by strings). */
+function redactDocument<T>(value: T): T {
+  return redact(value, { maxObjects: Number.POSITIVE_INFINITY }) as T;
+}
+
+/** Whether an engine's error is its answer to a request (refused, not allowed now), not its failure. */
+function isRefusal(error: unknown): boolean {
+  if (error instanceof ServiceError) return true;
+  if (!EscalatorError.is(error)) return false;
+  return (
+    error.code === ErrorCode.Forbidden ||
+    error.code === ErrorCode.IllegalTransition ||
+    error.code === ErrorCode.InvalidDocument ||
+    error.code === ErrorCode.Locked
+  );
+}
+
+function faultedError(entry: Entry): ServiceError {
+  const fault = entry.fault;
+  return new ServiceError(
+    503,
+    HttpErrorCode.CampaignFaulted,
+    `campaign "${entry.id}" stopped on an error and takes no command until the service restarts` +
+      `${fault ? ` (${fault.message.startsWith(fault.code) ? '' : `${fault.code}: `}${fault.message})` : ''}; ` +
+      'its state and journal stay readable, and ' +
+      'after a restart it resumes from its journal. Other campaigns are not affected.',
+  );
+}
+
+/** The code of an error: an Escalator code, a system code (`ENOSPC`), or `ESC_INTERNAL`. */
+function codeOf(error: unknown): string {
+  if (EscalatorError.is(error)) return error.code;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : HttpErrorCode.Internal;
 }
 
 /** The inventory and creation time a journal starts from. */

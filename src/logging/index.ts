@@ -14,4 +14,11 @@ export {
   noopLogger,
   withContext,
 } from './loggers.js';
-export { isSecretKey, REDACTED, redact, redactString, SECRET_KEY_PATTERN } from './redact.js';
+export {
+  isSecretKey,
+  REDACTED,
+  type RedactOptions,
+  redact,
+  redactString,
+  SECRET_KEY_PATTERN,
+} from './redact.js';

@@ -231,7 +231,7 @@ export interface LogContext {
  * @example
  * ```ts
  * const log = withContext(logger, { campaign: 'upgrade-2026-11' });
- * log.log({ time, level: 'info', action: 'wave.start', message: 'wave 3 of 12' }); // has campaign set
+ * log.log({ time: new Date().toISOString(), level: 'info', action: 'wave.start', message: 'wave 3 of 12' }); // has campaign set
  * ```
  */
 export function withContext(logger: Logger, context: LogContext): Logger {

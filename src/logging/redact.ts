@@ -10,14 +10,21 @@ export const REDACTED = '[REDACTED]';
 
 /**
  * Keys whose values are secrets. Deliberately broad: a redacted harmless value (`tokens: 3`,
- * `passed: 12`) costs little, a logged password costs a lot.
+ * `passed: 12`) costs little, a logged password costs a lot. A key that is a whole word `key` or
+ * `keys`, or ends in one (`ssh-key`, `access_key`), counts too.
  */
 export const SECRET_KEY_PATTERN: RegExp =
-  /pass(word|phrase)?|secret|token|credential|authorization|api[-_]?key|private[-_]?key|cookie/i;
+  /pass(word|phrase)?|secret|token|credential|authorization|api[-_]?key|private[-_]?key|cookie|(?:^|[-_. ])keys?$/i;
+
+/**
+ * Keys that name where a secret is kept, not the secret (`credentialsRef: vault-ssh`): shown, so that an
+ * operator can tell which credentials a node uses.
+ */
+const REFERENCE_KEY_PATTERN = /[a-z0-9]Refs?$|[-_]refs?$/;
 
 /** Whether a value stored under `key` is treated as a secret. */
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY_PATTERN.test(key);
+  return SECRET_KEY_PATTERN.test(key) && !REFERENCE_KEY_PATTERN.test(key);
 }
 
 // Each rule keeps what says what the secret is (the key, the scheme) and replaces only the secret.
@@ -51,9 +58,20 @@ const STRING_RULES: readonly [RegExp, (match: string, ...groups: string[]) => st
     ),
     (_m, key, separator, value) => `${key}${separator}${keepQuotes(value ?? '')}`,
   ],
+  // Query parameters that carry a credential: ?key=..., &sig=..., ?x-amz-signature=..., ?auth=...
+  [
+    /([?&](?:[a-z0-9]+[-_.])*(?:keys?|sig|signature|auth)=)[^\s&#"'<>]+/gi,
+    (_m, head) => `${head}${REDACTED}`,
+  ],
   // user:password@ in URLs.
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, (_m, head) => `${head}${REDACTED}@`],
 ];
+
+/**
+ * Every rule needs one of these to match: a string without any is returned as it is, unscanned (most
+ * strings of a journal are names and versions).
+ */
+const MAY_HOLD_SECRET = /[:=@]|-----|bearer/i;
 
 function keepQuotes(value: string): string {
   const quote = value[0];
@@ -69,6 +87,7 @@ function keepQuotes(value: string): string {
  * ```
  */
 export function redactString(text: string): string {
+  if (!MAY_HOLD_SECRET.test(text)) return text;
   let out = text;
   for (const [pattern, replace] of STRING_RULES) out = out.replace(pattern, replace as (m: string) => string);
   return out;
@@ -82,6 +101,17 @@ const MAX_OBJECTS = 10_000;
 interface Walk {
   readonly ancestors: Set<object>;
   objects: number;
+  readonly maxObjects: number;
+}
+
+/** Options of {@link redact}. */
+export interface RedactOptions {
+  /**
+   * Objects copied at most; the rest become `"[Truncated]"`. A log line wants a bound; a document shown
+   * whole (a journal record with its inventory) wants `Number.POSITIVE_INFINITY`.
+   * @defaultValue 10_000
+   */
+  readonly maxObjects?: number | undefined;
 }
 
 /**
@@ -90,7 +120,7 @@ interface Walk {
  * every string ({@link redactString}). Cycles become `"[Circular]"`; nesting past 64 levels, and objects
  * past the 10,000th, `"[Truncated]"`. Errors become `{ name, message, code?, ... }` (no stack), dates ISO
  * strings, maps objects, sets arrays, binary data `"[N bytes]"`, bigints strings; functions and symbols
- * are dropped.
+ * are dropped. `options.maxObjects` lifts the bound on objects.
  *
  * @example
  * ```ts
@@ -98,8 +128,8 @@ interface Walk {
  * // { user: 'admin', password: '[REDACTED]', url: 'https://admin:[REDACTED]@keystone:5000' }
  * ```
  */
-export function redact(value: unknown): unknown {
-  return copy(value, { ancestors: new Set(), objects: 0 }, 0);
+export function redact(value: unknown, options: RedactOptions = {}): unknown {
+  return copy(value, { ancestors: new Set(), objects: 0, maxObjects: options.maxObjects ?? MAX_OBJECTS }, 0);
 }
 
 function copy(value: unknown, walk: Walk, depth: number): unknown {
@@ -119,7 +149,7 @@ function copy(value: unknown, walk: Walk, depth: number): unknown {
   if (value === null) return null;
   const object = value as object;
   if (walk.ancestors.has(object)) return '[Circular]';
-  if (depth >= MAX_DEPTH || ++walk.objects > MAX_OBJECTS) return '[Truncated]';
+  if (depth >= MAX_DEPTH || ++walk.objects > walk.maxObjects) return '[Truncated]';
   if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString();
   if (ArrayBuffer.isView(object)) return `[${object.byteLength} bytes]`;
   if (object instanceof ArrayBuffer) return `[${object.byteLength} bytes]`;
@@ -171,8 +201,15 @@ function copyFields(fields: readonly (readonly [string, unknown])[], walk: Walk,
     const copied =
       isSecretKey(key) && item !== null && item !== undefined ? REDACTED : copy(item, walk, depth + 1);
     if (copied === undefined) continue;
-    // defineProperty, so that a key named "__proto__" stays a plain field.
-    Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });
+    // defineProperty, so that a key named "__proto__" stays a plain field (and assignment, the fast path, for the rest).
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: copied,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = copied;
   }
   return out;
 }

@@ -75,7 +75,7 @@ export const STEP_SCHEMAS = {
     from: name,
     to: name,
     mode,
-    /** The migration's batch (see {@link MigrationSchema}). */
+    /** The migration's batch (see {@link Migration}). */
     batch: z.number().int().nonnegative(),
   }),
   /** Stops the `instances` that stay on `node` (stop-start action). Undo: start them again. */

@@ -47,7 +47,7 @@ export function upgradeScope(inventory: Inventory, campaign: Campaign): UpgradeS
 
 /**
  * The most compute nodes one wave may take: `strategy.maxParallel` as a number, or as a percentage of
- * the in-scope compute nodes (rounded down, at least 1). Prefer {@link resolveStrategy}, which resolves
+ * the in-scope compute nodes (rounded down, at least 1). Prefer `resolveStrategy`, which resolves
  * it once for everything that reads the strategy.
  */
 export function resolveMaxParallel(inventory: Inventory, campaign: Campaign): number {

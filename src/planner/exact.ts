@@ -13,7 +13,7 @@
  * a rule, and a state (nodes done, placement, canary, sites) that already failed with as many waves
  * left or more is not searched again.
  *
- * The rules are the checker's ({@link verifyPlan}), written in the planner's terms:
+ * The rules are the checker's ({@link verifyWaves}), written in the planner's terms:
  * - nodes: ready by dependency order and control plane first ({@link isReady}); at most `maxParallel`
  *   compute nodes a wave, and `canary` in the first wave with compute nodes; cluster quorum (and a
  *   site's shared-services nodes keep one up); a cluster's primary strictly after its other planned
@@ -25,7 +25,7 @@
  *   of a hard anti-affinity group beside another, and members of a hard affinity group on one node
  *   go together (so they all stay when one cannot move); batches keep each group's migrations to
  *   `maxImpacted` at a time (numbered as the greedy numbers them). Soft policies bind nothing.
- * A complete plan is confirmed with {@link verifyPlan} before it is returned (cheap at this size);
+ * A complete plan is confirmed with {@link verifyWaves} before it is returned (cheap at this size);
  * a plan the checker rejects counts as no plan and the search goes on.
  *
  * Pruning that keeps it fast, all of it sound (a plan is never cut): lower bounds on the waves left
@@ -45,7 +45,7 @@
  *
  * @module
  */
-import { verifyPlan } from '../checker/verify-plan.js';
+import { verifyWaves } from '../checker/verify-plan.js';
 import { InfeasiblePlanError } from '../errors.js';
 import type { Campaign } from '../model/campaign.js';
 import type { Catalog } from '../model/component.js';
@@ -811,7 +811,8 @@ class ExactSearch {
     const checked: Campaign = this.#canaryDoneBefore
       ? { ...campaign, strategy: { ...campaign.strategy, canary: Number.MAX_SAFE_INTEGER } }
       : campaign;
-    const verdict = verifyPlan(inventory, checked, candidatePlan(this.#world, choices), catalog);
+    // Candidates have no steps yet (written once the waves are chosen): check the waves alone.
+    const verdict = verifyWaves(inventory, checked, candidatePlan(this.#world, choices), catalog);
     if (!verdict.ok) return false;
     this.#solution = choices;
     return true;

@@ -23,8 +23,9 @@ export type {
   HealthReport,
   NodeAgent,
   RunOptions,
+  WaitReadyOptions,
 } from './node-agent.js';
-export type { JournalEntry, StateStore, StoreLock } from './state-store.js';
+export type { JournalEntry, LockOptions, LockTakeover, StateStore, StoreLock } from './state-store.js';
 export type {
   CommandTransport,
   ExecOptions,

@@ -43,6 +43,17 @@ export interface HealthReport {
   readonly services: readonly { readonly name: string; readonly active: boolean }[];
 }
 
+/** Options of {@link NodeAgent.waitReady}. */
+export interface WaitReadyOptions extends CallOptions {
+  /**
+   * The boot id the node had before it was asked to reboot, as journaled by the `reboot` step: the
+   * wait ends only when the node answers with another one, so a node still going down (or a process
+   * resumed after a crash, which remembers nothing) is not taken for a node that came back. Without
+   * it, the first answer ends the wait.
+   */
+  readonly since?: string | undefined;
+}
+
 /** The node port. Every method may reject with an {@link AdapterError}. */
 export interface NodeAgent {
   /** Runs a command given as argv (never a shell string). */
@@ -64,8 +75,11 @@ export interface NodeAgent {
   bootId(node: string, options?: CallOptions): Promise<string>;
   /** Starts a reboot; resolves once the node accepted it (it then goes away). */
   reboot(node: string, options?: CallOptions): Promise<void>;
-  /** Resolves when the node answers again; rejects on abort. */
-  waitReady(node: string, options?: CallOptions): Promise<void>;
+  /**
+   * Resolves when the node answers again, with a boot id other than `options.since` when given;
+   * rejects on abort. Keeps no state between calls: what it waits for is all in its arguments.
+   */
+  waitReady(node: string, options?: WaitReadyOptions): Promise<void>;
   backup(node: string, request: BackupRequest, options?: CallOptions): Promise<BackupRef>;
   restore(node: string, backup: BackupRef, options?: CallOptions): Promise<void>;
   health(node: string, services: readonly string[], options?: CallOptions): Promise<HealthReport>;

@@ -114,7 +114,9 @@ export type CloudOperation =
       readonly to: string;
       readonly msg?: string | undefined;
     }
-  | { readonly k: 'pause'; readonly at: number; readonly i: string; readonly ms: number };
+  | { readonly k: 'pause'; readonly at: number; readonly i: string; readonly ms: number }
+  /** A fault with a limited number of strikes struck (`f`: its index in the options' faults). */
+  | { readonly k: 'fault'; readonly at: number; readonly f: number };
 
 type NodeRunState = 'up' | 'rebooting' | 'down';
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -258,7 +260,8 @@ export class SimulatedCloud {
   /**
    * After a replay: what was in flight when the process died did not finish. Migrations under way end
    * in error with the instance on its source (as after a nova-compute restart), services restarting come
-   * back, rebooting nodes come back later.
+   * back, rebooting nodes come back later (also one a `node-no-return` fault held: faults that struck
+   * do not strike again).
    */
   recover(): void {
     for (const inst of this.#instances.values()) {
@@ -269,10 +272,9 @@ export class SimulatedCloud {
     }
     for (const node of this.#nodes.values()) {
       for (const c of [...node.restarting]) this.#op({ k: 'restart', n: node.name, c, up: true });
-      if (
-        node.state === 'rebooting' &&
-        !this.#faults.some((f) => f.kind === 'node-no-return' && f.node === node.name)
-      )
+      // A node held down by node-no-return was fixed while the process was stopped: the fault struck
+      // once (it is in the log), and the operator's resume is what comes after the fix.
+      if (node.state === 'rebooting')
         void this.#clock.sleep(this.#jitter(this.#durations.reboot)).then(() => {
           if (node.state === 'rebooting')
             this.#op({ k: 'node', n: node.name, st: 'up', boot: node.boot + 1 });
@@ -366,6 +368,12 @@ export class SimulatedCloud {
       case 'pause':
         this.#accountant.pause(op.i, op.ms);
         break;
+      case 'fault': {
+        // Replayed after a restart, so a fault that struck does not strike again on resume.
+        const fault = this.#faults[op.f];
+        if (fault) this.#faultUses.set(fault, (this.#faultUses.get(fault) ?? 0) + 1);
+        break;
+      }
     }
     if (!this.#replaying) this.#onOperation?.(op);
   }
@@ -437,7 +445,8 @@ export class SimulatedCloud {
       if (used >= limit) continue;
       if ('probability' in fault && fault.probability !== undefined && this.#random() >= fault.probability)
         continue;
-      this.#faultUses.set(f, used + 1);
+      if (limit === Infinity) this.#faultUses.set(f, used + 1);
+      else this.#op({ k: 'fault', f: this.#faults.indexOf(f) }); // counted by #apply, and logged
       return fault;
     }
     return undefined;
@@ -761,7 +770,9 @@ export class SimulatedCloud {
       },
       waitReady: async (node, o) => {
         const n = this.#node(node);
-        while (n.state !== 'up') await this.#clock.sleep(5000, o?.signal);
+        // Up, and (when asked) on another boot than the one before the reboot.
+        while (n.state !== 'up' || `sim-${n.name}-${n.boot}` === o?.since)
+          await this.#clock.sleep(5000, o?.signal);
       },
       backup: async (node, request, o) => {
         const n = this.#node(node);

@@ -2,7 +2,7 @@
  * `escalator/simulator`: the embedded default — a simulated NFVI/VIM that implements every port on a
  * virtual clock, with fault injection and availability accounting, and the runner that simulates a
  * whole campaign.
- * @module
+ * @module escalator/simulator
  */
 export type { AvailabilityReport, AvailabilityRow, Interval, VnfAvailability } from './availability.js';
 export {
@@ -20,7 +20,7 @@ export {
   parseFaultFlag,
   parseFaultScenario,
 } from './faults.js';
-export { renderHtmlReport } from './html-report.js';
+export { type HtmlReportOptions, renderHtmlReport } from './html-report.js';
 export {
   LOCAL_OPERATOR,
   type ResumeOptions,

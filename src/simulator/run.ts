@@ -13,6 +13,7 @@ import type { CampaignOutcome, Engine } from '../engine/engine.js';
 import { createEngine } from '../engine/engine.js';
 import { replay } from '../engine/journal.js';
 import type { EnginePolicyInput } from '../engine/policy.js';
+import { DocumentError, ErrorCode, EscalatorError, FileUnreadableError } from '../errors.js';
 import { type Campaign, CampaignSchema } from '../model/campaign.js';
 import { type Inventory, InventorySchema } from '../model/inventory.js';
 import { type Plan, stepNode } from '../model/plan.js';
@@ -20,7 +21,7 @@ import { createPlan } from '../planner/create-plan.js';
 import { createNaivePlan } from '../planner/naive.js';
 import type { Principal } from '../ports/authorizer.js';
 import type { Logger } from '../ports/logger.js';
-import type { StateStore } from '../ports/state-store.js';
+import type { LockTakeover, StateStore } from '../ports/state-store.js';
 import { createFileStore } from '../stores/file-store.js';
 import { createMemoryStore } from '../stores/memory-store.js';
 import type { AvailabilityReport } from './availability.js';
@@ -30,7 +31,8 @@ import {
   type SimulatedCloud,
   type SimulatorDurations,
 } from './cloud.js';
-import type { Fault } from './faults.js';
+import { checkFaults, type Fault } from './faults.js';
+import { holdStore } from './hold-store.js';
 
 /** How the plan is made: Escalator's planner, or fixed batches in inventory order (for comparison). */
 export type SimulationStrategy = 'escalator' | 'naive';
@@ -83,6 +85,11 @@ export interface SimulationResult {
   }[];
   /** When each wave and each node of it started and ended (ms since the epoch), for timelines. */
   readonly timeline: readonly TimelineWave[];
+  /**
+   * Set by {@link resumeSimulation} when the campaign had already ended (completed, committed, rolled
+   * back or restored) before this resume: nothing ran, the result is the one it ended with.
+   */
+  readonly alreadyEnded?: boolean | undefined;
 }
 
 /** One wave on the timeline. */
@@ -168,14 +175,29 @@ function readOperations(file: string): CloudOperation[] {
     try {
       ops.push(JSON.parse(line) as CloudOperation);
     } catch {
-      if (i !== lines.length - 1) throw new Error(`${file}:${i + 1}: damaged operation log`);
+      if (i !== lines.length - 1)
+        throw new EscalatorError(
+          ErrorCode.JournalCorrupt,
+          `${file}:${i + 1}: the simulated cloud's operation log is damaged (only its last line may be torn by a kill)`,
+        );
     }
   }
   return ops;
 }
 
-/** Plans and runs a campaign on a fresh simulated cloud. */
+/**
+ * Plans and runs a campaign on a fresh simulated cloud.
+ * @throws DocumentError when a fault names a node, instance or VNF the inventory lacks (or a VNF
+ * whose manager is never asked); `EscalatorError` `ESC_INVALID_OPTION` when `journal` already holds
+ * a simulation.
+ */
 export async function simulateCampaign(options: SimulationOptions): Promise<SimulationResult> {
+  const faultIssues = checkFaults(options.faults ?? [], options.inventory);
+  if (faultIssues.length > 0)
+    throw new DocumentError(
+      'faults',
+      faultIssues.map((issue) => ({ ...issue, path: ['faults', ...issue.path] })),
+    );
   const strategy = options.strategy ?? 'escalator';
   const plan =
     strategy === 'naive'
@@ -194,8 +216,9 @@ export async function simulateCampaign(options: SimulationOptions): Promise<Simu
   if (options.journal) {
     mkdirSync(options.journal, { recursive: true });
     if (existsSync(join(options.journal, 'simulation.json')))
-      throw new Error(
-        `${options.journal} already holds a simulation: resume it, or choose another directory`,
+      throw new EscalatorError(
+        ErrorCode.InvalidOption,
+        `${options.journal} already holds a simulation: resume it (escalator resume --journal ${options.journal}), or choose another directory`,
       );
     writeFileSync(join(options.journal, 'simulation.json'), JSON.stringify(saved));
   }
@@ -209,29 +232,57 @@ export type ResumeOptions = Omit<
 > & {
   /** Drop a journal record torn by the kill (a plain resume reports it) before resuming. */
   readonly repair?: boolean | undefined;
+  /** Take the campaign's lock even from a live holder (`--break-lock`); only if it certainly is not running. */
+  readonly breakLock?: boolean | undefined;
+  /** Told whose lock the resume took over (an expired lease, a dead process, or `breakLock`), to log it. */
+  readonly onLockTakeover?: ((takeover: LockTakeover) => void) | undefined;
 };
 
-/** Finishes a simulation kept in a journal directory, on the same simulated cloud. */
+/**
+ * Finishes a simulation kept in a journal directory, on the same simulated cloud. A campaign that had
+ * already ended is not run again: its result comes back with `alreadyEnded` set.
+ * @throws `FileUnreadableError` when the directory holds no simulation; `LockedError` when another
+ * process runs it; `JournalCorruptError` when its journal is damaged (see `repair`).
+ */
 export async function resumeSimulation(
   directory: string,
   options: ResumeOptions = {},
 ): Promise<SimulationResult> {
   const file = join(directory, 'simulation.json');
-  if (!existsSync(file)) throw new Error(`${directory} holds no simulation (no simulation.json)`);
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as SavedSimulation;
+  let raw: SavedSimulation;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as SavedSimulation;
+  } catch (error) {
+    throw new FileUnreadableError(
+      file,
+      existsSync(file) ? error : `${directory} holds no simulation kept with simulate --journal`,
+    );
+  }
   const saved: SavedSimulation = {
     ...raw,
     inventory: InventorySchema.parse(raw.inventory),
     campaign: CampaignSchema.parse(raw.campaign),
   };
-  if (options.repair)
-    await createFileStore({ directory: join(directory, 'journal') }).repair(saved.campaign.metadata.name);
+  const journalStore = createFileStore({ directory: join(directory, 'journal') });
+  // The lock is tried first, so that a takeover is reported and a held lock refused before anything.
+  const probe = await journalStore.lock(saved.campaign.metadata.name, `escalator-resume-${process.pid}`, {
+    breakLock: options.breakLock,
+  });
+  try {
+    if (probe.tookOver) options.onLockTakeover?.(probe.tookOver);
+    if (options.repair) await journalStore.repair(saved.campaign.metadata.name);
+  } finally {
+    await probe.release();
+  }
   return run(
     saved,
     { ...options, inventory: saved.inventory, campaign: saved.campaign, journal: directory },
     true,
   );
 }
+
+/** Campaign states a resume leaves as they are: the campaign ended. */
+const ENDED = new Set(['completed', 'committed', 'rolled-back', 'restored']);
 
 async function run(
   saved: SavedSimulation,
@@ -243,24 +294,23 @@ async function run(
     ? createFileStore({ directory: join(options.journal, 'journal') })
     : createMemoryStore();
   const id = saved.campaign.metadata.name;
-  let entries = resuming ? await store.read(id).catch(() => []) : [];
+  // A damaged journal is reported (JournalCorruptError), not taken for an empty one.
+  let entries = resuming ? await store.read(id) : [];
   const lastJournal = entries.length > 0 ? replay(id, entries).updatedAt : undefined;
   const resumeAt = Math.max(saved.startedAt, ops.at(-1)?.at ?? 0, lastJournal ? Date.parse(lastJournal) : 0);
   const clock = createVirtualClock({ start: resumeAt, autoAdvance: true, speed: options.speed });
-  const log = options.journal ? operationLog(join(options.journal, 'cloud.jsonl')) : undefined;
+  let log: ReturnType<typeof operationLog> | undefined;
   const cloud: SimulatedCloud = createSimulatedCloud(saved.inventory, {
     clock,
     seed: saved.seed,
     faults: saved.faults,
     durations: saved.durations,
-    onOperation: log?.write,
+    onOperation: (op) => log?.write(op),
     startedAt: saved.startedAt,
   });
-  cloud.replay(ops);
-  cloud.recover();
   const engine = createEngine({
     adapters: { vim: cloud.vim, nodes: cloud.nodes, hypervisor: cloud.hypervisor, vnfm: cloud.vnfm },
-    store,
+    store: holdStore(store, clock),
     authorizer: createRoleAuthorizer(),
     clock,
     logger: options.logger,
@@ -268,13 +318,22 @@ async function run(
     refreshInventory: async () => cloud.inventory(),
   });
   const verdict = verifyPlan(saved.inventory, saved.campaign, saved.plan);
-  options.onEngine?.(engine, saved.plan, clock);
+  let alreadyEnded = false;
   try {
+    // The campaign's lock first: a second process on the same directory is refused (LockedError)
+    // before it writes a line to the cloud's log. A fresh campaign takes it in `start`, and its cloud
+    // writes nothing before it does.
+    if (entries.length > 0) alreadyEnded = ENDED.has((await engine.open(id)).state);
+    cloud.replay(ops);
+    if (!alreadyEnded) {
+      log = options.journal ? operationLog(join(options.journal, 'cloud.jsonl')) : undefined;
+      cloud.recover();
+    }
+    options.onEngine?.(engine, saved.plan, clock);
     let outcome: CampaignOutcome;
-    if (entries.length > 0) {
-      await engine.open(id);
-      outcome = await engine.resume(LOCAL_OPERATOR);
-    } else
+    if (alreadyEnded) outcome = await engine.whenResting();
+    else if (entries.length > 0) outcome = await engine.resume(LOCAL_OPERATOR);
+    else
       outcome = await engine.start(LOCAL_OPERATOR, {
         id,
         inventory: saved.inventory,
@@ -310,6 +369,7 @@ async function run(
       ),
       alarms: snapshot.alarms.map((a) => ({ at: a.at, code: a.code, object: a.object, message: a.message })),
       timeline: timelineOf(snapshot.plan, snapshot.steps),
+      ...(alreadyEnded ? { alreadyEnded } : {}),
     };
   } finally {
     await engine.close();

@@ -1,12 +1,24 @@
 /**
  * A {@link StateStore} on the local file system: one directory per campaign holding an append-only,
- * hash-chained journal (`journal.jsonl`), an optional compaction snapshot (`snapshot.json`) and the
- * engine's lock (`lock`).
+ * hash-chained journal (`journal.jsonl`), an optional compaction snapshot (`snapshot.json`), the
+ * journal's end mark (`tail.json`) and the engine's lock (`lock`).
  *
  * Every journal line is the entry's JSON plus a field `"h"`: the sha256 (hex) of the previous line's `h`
  * followed by the entry's JSON without `h`. The first line chains from the snapshot's `h`, or from `""`
  * when there is no snapshot. Reading checks every line, so a flipped bit, a lost line or a record torn
  * by a crash is reported as a {@link JournalCorruptError} and never silently accepted.
+ *
+ * A chain cannot tell that records were cut from its end: a journal cut at a line end is a shorter valid
+ * chain. So after each append the store replaces `tail.json` (`{"seq":…,"h":…}`: the last record's seq
+ * and `h`), outside the chain; reading refuses a journal that ends before that record or holds another
+ * one in its place. The mark may lag behind the journal (a crash between the two writes), never run
+ * ahead of it. A journal without `tail.json` (written before it existed) is read as before. A journal
+ * file that holds no record at all is refused too: `repair` removes it.
+ *
+ * The lock is a lease: its file records the owner, host, pid and `expiresAt`, and its holder renews it
+ * every third of the lease (real time: other hosts read it). A lock whose lease ran out, or whose process
+ * is gone from this host, is taken over; a live one only with `breakLock`, and the lock returned says
+ * whose it was ({@link StoreLock.tookOver}).
  *
  * @example
  * ```ts
@@ -37,7 +49,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCode, EscalatorError, JournalCorruptError, LockedError } from '../errors.js';
 import type { CallOptions } from '../ports/common.js';
-import type { JournalEntry, StateStore, StoreLock } from '../ports/state-store.js';
+import type { JournalEntry, LockOptions, LockTakeover, StateStore, StoreLock } from '../ports/state-store.js';
 import {
   assertCampaignId,
   CAMPAIGN_ID_PATTERN,
@@ -47,6 +59,7 @@ import {
   sha256,
   withHash,
 } from './journal-format.js';
+import { leaseOf, startRenewal } from './lease.js';
 
 /** Options of {@link createFileStore}. */
 export interface FileStoreOptions {
@@ -69,9 +82,10 @@ export interface FileStateStore extends StateStore {
   compact(campaign: string, snapshot: JournalEntry, options?: CallOptions): Promise<void>;
   /**
    * Drops an incomplete final record (one with no newline, left by a process that died while writing it)
-   * and returns how many bytes were dropped (0 when the journal was whole). Refuses, with the
-   * {@link JournalCorruptError} that `read` gives, when the journal has any other damage: that needs a
-   * person, not a tool.
+   * and returns how many bytes were dropped (0 when the journal was whole). A journal file left with no
+   * record at all (a process that died before its first record was written) is removed. Refuses, with
+   * the {@link JournalCorruptError} that `read` gives, when the journal has any other damage: that needs
+   * a person, not a tool.
    */
   repair(campaign: string, options?: CallOptions): Promise<number>;
   /**
@@ -102,6 +116,7 @@ export function createFileStore(options: FileStoreOptions): FileStateStore {
 
 const JOURNAL = 'journal.jsonl';
 const SNAPSHOT = 'snapshot.json';
+const END = 'tail.json';
 const LOCK = 'lock';
 const NEWLINE = 0x0a;
 
@@ -137,6 +152,14 @@ interface Scan {
   readonly problem?: JournalCorruptError | undefined;
   /** An incomplete final record: its record number and length in bytes. */
   readonly torn?: { readonly record: number; readonly bytes: number } | undefined;
+  /** The journal file exists but holds nothing at all (no snapshot, no record, no torn record). */
+  readonly empty?: boolean | undefined;
+}
+
+/** `tail.json`: the last record appended, kept outside the chain to detect a journal cut at its end. */
+interface EndMark {
+  readonly seq: number;
+  readonly h: string;
 }
 
 /** The lock file's content. */
@@ -146,7 +169,16 @@ interface LockInfo {
   readonly hostname: string;
   readonly since: string;
   readonly nonce?: string | undefined;
+  /** The lease, and when it runs out unless renewed (absent in locks written before leases). */
+  readonly leaseMs?: number | undefined;
+  readonly expiresAt?: string | undefined;
 }
+
+/**
+ * Nonces of the locks this process holds. A lock naming this host and this pid but not one of these was
+ * left by an earlier process that had the same pid: PID 1 of a restarted container.
+ */
+const HELD_HERE = new Set<string>();
 
 class FileStore implements FileStateStore {
   readonly directory: string;
@@ -156,7 +188,7 @@ class FileStore implements FileStateStore {
     this.directory = directory;
   }
 
-  async lock(campaign: string, owner: string, options?: CallOptions): Promise<StoreLock> {
+  async lock(campaign: string, owner: string, options?: LockOptions): Promise<StoreLock> {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
     if (typeof owner !== 'string' || owner === '')
@@ -164,25 +196,34 @@ class FileStore implements FileStateStore {
         ErrorCode.InvalidOption,
         'lock: owner must be a non-empty string, e.g. "engine@host-1"',
       );
+    const leaseMs = leaseOf(options);
     const dir = this.#dir(campaign);
     const path = join(dir, LOCK);
     await mkdir(dir, { recursive: true });
-    const info: LockInfo = {
-      owner,
-      pid: process.pid,
-      hostname: hostname(),
-      since: new Date().toISOString(),
-      nonce: randomUUID(),
+    const nonce = randomUUID();
+    const since = new Date().toISOString();
+    const contentAt = (now: number): string => {
+      const expiresAt = new Date(now + leaseMs).toISOString();
+      const info: LockInfo = {
+        owner,
+        pid: process.pid,
+        hostname: hostname(),
+        since,
+        nonce,
+        leaseMs,
+        expiresAt,
+      };
+      return `${JSON.stringify(info)}\n`;
     };
-    const content = `${JSON.stringify(info)}\n`;
-    // A few rounds: the lock may vanish or be found stale between our attempts.
+    let tookOver: LockTakeover | undefined;
+    // A few rounds: the lock may vanish or be taken over between our attempts.
     for (let attempt = 0; attempt < 5; attempt++) {
       options?.signal?.throwIfAborted();
       // The lock's content is written to a private file first and then linked into place: link()
       // fails if the lock exists, and a lock that exists is always complete (a kill between create
       // and write cannot leave an empty lock behind).
-      const tmp = `${path}.${info.nonce}`;
-      await writeFile(tmp, content, { flag: 'wx' });
+      const tmp = `${path}.${nonce}`;
+      await writeFile(tmp, contentAt(Date.now()), { flag: 'wx' });
       let linked = false;
       try {
         const handle = await open(tmp, 'r');
@@ -197,7 +238,7 @@ class FileStore implements FileStateStore {
       }
       if (linked) {
         await syncDirectory(dir);
-        return new FileLock(this, campaign, path, content);
+        return new FileLock(this, campaign, path, nonce, leaseMs, contentAt, tookOver);
       }
       const raw = await readFile(path, 'utf8').catch((error: unknown) => {
         if (errorCode(error) === 'ENOENT') return undefined;
@@ -205,22 +246,27 @@ class FileStore implements FileStateStore {
       });
       if (raw === undefined) continue; // released meanwhile: try again
       const holder = parseLock(raw);
-      if (holder === undefined)
+      const reason = (holder && staleReason(holder)) ?? (options?.breakLock ? 'broken' : undefined);
+      if (reason === undefined)
         throw new LockedError(
           campaign,
-          `an unknown engine (the lock file ${path} is unreadable; remove it if no engine runs this campaign)`,
+          holder === undefined
+            ? `an unknown engine (the lock file ${path} is unreadable; remove it if no engine runs this ` +
+                'campaign, or break the lock)'
+            : `${describeHolder(holder)}; if it is certainly not running, ${
+                holder.expiresAt === undefined
+                  ? 'break the lock (its lock has no lease: an older escalator wrote it)'
+                  : 'wait for its lease to run out or break the lock'
+              }`,
         );
-      if (holder.hostname === hostname() && !processAlive(holder.pid)) {
-        // Stale: its process died without releasing it. Remove it only if it is still the same lock
-        // (two engines taking over the same stale lock at the same instant remain a tiny window).
-        const again = await readFile(path, 'utf8').catch(() => undefined);
-        if (again === raw) await unlink(path).catch(() => {});
-        continue;
-      }
-      throw new LockedError(
-        campaign,
-        `${holder.owner} (pid ${holder.pid} on ${holder.hostname}, since ${holder.since})`,
-      );
+      // Replace it only if it is still the same lock (two engines taking over the same lock at the
+      // same instant remain a tiny window).
+      const again = await readFile(path, 'utf8').catch(() => undefined);
+      if (again === raw) await unlink(path).catch(() => {});
+      tookOver = {
+        holder: holder === undefined ? `an unreadable lock file (${path})` : describeHolder(holder),
+        reason,
+      };
     }
     throw new LockedError(
       campaign,
@@ -228,11 +274,27 @@ class FileStore implements FileStateStore {
     );
   }
 
+  /**
+   * @internal Called by {@link FileLock}'s renewal: extends the lease if the lock is still ours (by its
+   * nonce); false when it is not (taken over after our lease ran out, or removed).
+   */
+  async renewLock(path: string, nonce: string, content: string): Promise<boolean> {
+    const current = await readFile(path, 'utf8').catch(() => undefined);
+    if (current === undefined || parseLock(current)?.nonce !== nonce) return false;
+    // Replaced whole by rename, so a reader never sees half a lock. Not synced: a lease lost in a
+    // machine crash only runs out sooner, and its holder is gone anyway.
+    const tmp = `${path}.${nonce}.renew`;
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+    return true;
+  }
+
   /** @internal Called by {@link FileLock.release}: closes the journal after pending work, then removes the lock. */
-  async releaseLock(campaign: string, path: string, content: string): Promise<void> {
+  async releaseLock(campaign: string, path: string, nonce: string): Promise<void> {
+    HELD_HERE.delete(nonce);
     await this.#serial(campaign, () => this.#closeCampaign(campaign));
     const current = await readFile(path, 'utf8').catch(() => undefined);
-    if (current === content) {
+    if (current !== undefined && parseLock(current)?.nonce === nonce) {
       await unlink(path).catch((error: unknown) => {
         if (errorCode(error) !== 'ENOENT') throw error;
       });
@@ -261,6 +323,8 @@ class FileStore implements FileStateStore {
       await writeAll(handle, data);
       await handle.sync();
       state.tail = { seq: tail.seq + jsons.length, hash, size: tail.size + data.length, ino: tail.ino };
+      // The records are durable; a mark that fails to follow only lags, which reading accepts.
+      await writeEndMark(this.#dir(campaign), { seq: state.tail.seq, h: hash }).catch(() => {});
     });
   }
 
@@ -296,7 +360,13 @@ class FileStore implements FileStateStore {
         text += `${withHash(entryJson, hash)}\n`;
       }
       await this.#closeCampaign(campaign); // the open handle points at the file being replaced
+      // The rewritten chain has other hashes: the old mark goes first (no mark is checked as "no
+      // mark"), and the new one follows the new journal.
+      await unlink(join(dir, END)).catch((error: unknown) => {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      });
       await writeFileDurably(dir, JOURNAL, text);
+      await writeEndMark(dir, { seq: scan.lastSeq, h: hash });
     });
   }
 
@@ -305,7 +375,16 @@ class FileStore implements FileStateStore {
     options?.signal?.throwIfAborted();
     return this.#serial(campaign, async () => {
       const scan = await this.#scan(campaign);
-      if (scan.problem) throw scan.problem;
+      if (scan.problem && !scan.empty) throw scan.problem;
+      if (scan.empty || (scan.torn && scan.size === 0 && scan.entries.length === 0)) {
+        // Nothing was ever recorded: the campaign does not exist yet, so its files go.
+        await this.#closeCampaign(campaign);
+        const dir = this.#dir(campaign);
+        await unlink(join(dir, END)).catch(() => {});
+        await unlink(join(dir, JOURNAL));
+        await syncDirectory(dir);
+        return scan.torn?.bytes ?? 0;
+      }
       if (!scan.torn) return 0;
       await this.#closeCampaign(campaign);
       const handle = await open(join(this.#dir(campaign), JOURNAL), 'r+');
@@ -445,27 +524,30 @@ class FileStore implements FileStateStore {
       snapshotSeq = entry.seq;
     }
 
-    const journal = (await readOptional(join(dir, JOURNAL))) ?? Buffer.alloc(0);
+    const endText = await readOptional(join(dir, END));
+    const mark = endText === undefined ? undefined : parseEndMark(endText.toString('utf8'));
+    if (mark === null) return corrupt(0, `${END}: not {"seq": <number>, "h": <text>}`);
+    const journalText = await readOptional(join(dir, JOURNAL));
+    const journal = journalText ?? Buffer.alloc(0);
     let prev = base;
     let expected = snapshotSeq + 1;
+    // The `h` of the record the end mark names, once met (the snapshot's when it is that record).
+    let markedHash = mark !== undefined && mark.seq === snapshotSeq ? base : undefined;
     // When a compaction died between writing the snapshot and rewriting the journal, the journal still
     // starts with records the snapshot covers. They are skipped (their chain checked among themselves)
     // and the records after them chain on from them, not from the snapshot.
     let covered = false;
     let record = 0;
     let start = 0;
+    let torn: Scan['torn'];
     while (start < journal.length) {
       record++;
       const end = journal.indexOf(NEWLINE, start);
-      if (end === -1)
-        return {
-          entries,
-          snapshotSeq,
-          lastSeq: expected - 1,
-          lastHash: prev,
-          size: start,
-          torn: { record, bytes: journal.length - start },
-        };
+      if (end === -1) {
+        torn = { record, bytes: journal.length - start };
+        record--;
+        break;
+      }
       const checked = checkRecord(journal.toString('utf8', start, end));
       start = end + 1;
       if ('problem' in checked) return corrupt(record, checked.problem);
@@ -486,15 +568,38 @@ class FileStore implements FileStateStore {
       }
       prev = h;
       expected = entry.seq + 1;
+      if (mark !== undefined && entry.seq === mark.seq) markedHash = h;
       if (covered && entry.seq <= snapshotSeq) continue;
       entries.push(entry);
     }
+    const lastSeq = expected - 1;
+    if (mark !== undefined && mark.seq > lastSeq)
+      return corrupt(
+        record + 1,
+        `the journal ends at seq ${lastSeq}, but ${END} records that seq ${mark.seq} was written: ` +
+          `records ${lastSeq + 1} to ${mark.seq} are missing (deleted, or the file was cut)`,
+      );
+    if (mark !== undefined && markedHash !== undefined && markedHash !== mark.h)
+      return corrupt(
+        record,
+        `record seq ${mark.seq} is not the one that was written (its checksum differs from ${END})`,
+      );
+    if (torn) return { entries, snapshotSeq, lastSeq, lastHash: prev, size: start, torn };
     if (covered && expected <= snapshotSeq)
       return corrupt(
         record + 1,
         `sequence gap: expected ${expected}, found the end of the journal (snapshot.json covers up to ${snapshotSeq})`,
       );
-    return { entries, snapshotSeq, lastSeq: expected - 1, lastHash: prev, size: start };
+    if (journalText !== undefined && snapshotSeq === 0 && record === 0)
+      return {
+        ...corrupt(
+          1,
+          `the journal is empty: ${JOURNAL} exists but holds no record (a process that died before ` +
+            'writing its first record, or a journal emptied by hand); `repair` removes it',
+        ),
+        empty: true,
+      };
+    return { entries, snapshotSeq, lastSeq, lastHash: prev, size: start };
   }
 }
 
@@ -524,6 +629,40 @@ async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
     const { bytesWritten } = await handle.write(data, offset, data.length - offset);
     offset += bytesWritten;
   }
+}
+
+/** `tail.json`'s content; `null` when it is not an end mark. */
+function parseEndMark(text: string): EndMark | null {
+  try {
+    const value = JSON.parse(text) as Partial<EndMark> | null;
+    if (
+      value !== null &&
+      typeof value === 'object' &&
+      Number.isSafeInteger(value.seq) &&
+      (value.seq as number) >= 0 &&
+      typeof value.h === 'string'
+    )
+      return { seq: value.seq as number, h: value.h };
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+/**
+ * Replaces `tail.json`: a synced temporary file renamed into place, so that the mark is whole or
+ * absent. The directory is not synced: a rename lost in a crash leaves the older mark, which lags.
+ */
+async function writeEndMark(dir: string, mark: EndMark): Promise<void> {
+  const tmp = join(dir, `${END}.tmp`);
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(`${JSON.stringify(mark)}\n`, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, join(dir, END));
 }
 
 /** Replaces `dir/name` atomically: temporary file, sync, rename, sync of the directory. */
@@ -578,6 +717,24 @@ function parseLock(raw: string): LockInfo | undefined {
   return undefined;
 }
 
+/** Names a lock's holder in messages and takeover reports. */
+function describeHolder(holder: LockInfo): string {
+  const lease = holder.expiresAt === undefined ? '' : `, lease until ${holder.expiresAt}`;
+  return `${holder.owner} (pid ${holder.pid} on ${holder.hostname}, since ${holder.since}${lease})`;
+}
+
+/** Why a lock may be taken over without asking, or `undefined` when its holder may be alive. */
+function staleReason(holder: LockInfo): LockTakeover['reason'] | undefined {
+  if (holder.hostname === hostname()) {
+    if (holder.pid === process.pid) {
+      if (holder.nonce === undefined || !HELD_HERE.has(holder.nonce)) return 'dead-process';
+    } else if (!processAlive(holder.pid)) return 'dead-process';
+  }
+  const expiresAt = holder.expiresAt === undefined ? Number.NaN : Date.parse(holder.expiresAt);
+  if (Number.isFinite(expiresAt) && expiresAt <= Date.now()) return 'expired';
+  return undefined;
+}
+
 /** Whether a process with this pid exists on this host (EPERM: it exists, owned by someone else). */
 function processAlive(pid: number): boolean {
   if (pid <= 0) return true; // not a real pid: do not take the lock over
@@ -589,23 +746,45 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** A held lock; releasing it twice is harmless. */
+/** A held lock, renewed until released; releasing it twice is harmless. */
 class FileLock implements StoreLock {
+  readonly tookOver: LockTakeover | undefined;
   readonly #store: FileStore;
   readonly #campaign: string;
   readonly #path: string;
-  readonly #content: string;
+  readonly #nonce: string;
+  readonly #stopRenewal: () => void;
+  #renewing: Promise<unknown> = Promise.resolve();
   #released: Promise<void> | undefined;
 
-  constructor(store: FileStore, campaign: string, path: string, content: string) {
+  constructor(
+    store: FileStore,
+    campaign: string,
+    path: string,
+    nonce: string,
+    leaseMs: number,
+    contentAt: (now: number) => string,
+    tookOver: LockTakeover | undefined,
+  ) {
     this.#store = store;
     this.#campaign = campaign;
     this.#path = path;
-    this.#content = content;
+    this.#nonce = nonce;
+    this.tookOver = tookOver;
+    HELD_HERE.add(nonce);
+    this.#stopRenewal = startRenewal(Math.max(1, Math.floor(leaseMs / 3)), () => {
+      const renewal = store.renewLock(path, nonce, contentAt(Date.now()));
+      this.#renewing = renewal.catch(() => undefined);
+      return renewal;
+    });
   }
 
   release(): Promise<void> {
-    this.#released ??= this.#store.releaseLock(this.#campaign, this.#path, this.#content);
+    this.#released ??= (async () => {
+      this.#stopRenewal();
+      await this.#renewing; // a renewal in flight must not put the lock back after it is removed
+      await this.#store.releaseLock(this.#campaign, this.#path, this.#nonce);
+    })();
     return this.#released;
   }
 }

@@ -5,4 +5,5 @@
  */
 export { createFileStore, type FileStateStore, type FileStoreOptions } from './file-store.js';
 export { assertCampaignId, CAMPAIGN_ID_PATTERN } from './journal-format.js';
-export { createMemoryStore, type MemoryStateStore } from './memory-store.js';
+export { DEFAULT_LEASE_MS } from './lease.js';
+export { createMemoryStore, type MemoryStateStore, type MemoryStoreOptions } from './memory-store.js';

@@ -1,7 +1,8 @@
 /**
  * A {@link StateStore} in memory, for tests, the simulator and embedded demos. It behaves like the file
  * store where it matters: the same campaign id rules, the same `seq` checks, a second lock is refused
- * with a `LockedError`, and compaction is supported. Entries are copied in and out (through JSON, as the
+ * with a `LockedError`, a lock is a lease (renewed while held, taken over once it ran out, or with
+ * `breakLock`), and compaction is supported. Entries are copied in and out (through JSON, as the
  * file store does), so a caller mutating an object it appended or read cannot change the journal.
  *
  * @example
@@ -13,9 +14,22 @@
  * @module
  */
 import { LockedError } from '../errors.js';
+import type { Clock } from '../ports/clock.js';
 import type { CallOptions } from '../ports/common.js';
-import type { JournalEntry, StateStore, StoreLock } from '../ports/state-store.js';
+import type { JournalEntry, LockOptions, LockTakeover, StateStore, StoreLock } from '../ports/state-store.js';
 import { assertCampaignId, checkSnapshot, entriesToJson } from './journal-format.js';
+import { leaseOf, startRenewal } from './lease.js';
+
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * The clock leases are measured and renewed on. Renewal is a sleep on it, always pending while a
+   * lock is held: with a virtual clock, move it with `advance` (an auto-advancing clock would jump
+   * from renewal to renewal), and release locks before `runAll`.
+   * @defaultValue real time, on timers that do not keep the process alive
+   */
+  readonly clock?: Clock | undefined;
+}
 
 /** A {@link StateStore} in memory; compaction is always available. */
 export interface MemoryStateStore extends StateStore {
@@ -33,8 +47,16 @@ export interface MemoryStateStore extends StateStore {
  * await store.lock('demo', 'other'); // rejects with LockedError
  * ```
  */
-export function createMemoryStore(): MemoryStateStore {
-  return new MemoryStore();
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStateStore {
+  return new MemoryStore(options.clock);
+}
+
+/** A held lock: whose, its lease, and the token that tells it from a later holder's. */
+interface HeldLock {
+  readonly owner: string;
+  readonly since: string;
+  readonly token: symbol;
+  expiresAt: number;
 }
 
 /** One campaign's journal, kept as JSON texts: the snapshot (if any) first. */
@@ -46,20 +68,53 @@ interface Journal {
 
 class MemoryStore implements MemoryStateStore {
   readonly #journals = new Map<string, Journal>();
-  readonly #locks = new Map<
-    string,
-    { readonly owner: string; readonly since: string; readonly token: symbol }
-  >();
+  readonly #locks = new Map<string, HeldLock>();
+  readonly #clock: Clock | undefined;
 
-  async lock(campaign: string, owner: string, options?: CallOptions): Promise<StoreLock> {
+  constructor(clock: Clock | undefined) {
+    this.#clock = clock;
+  }
+
+  async lock(campaign: string, owner: string, options?: LockOptions): Promise<StoreLock> {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
+    const leaseMs = leaseOf(options);
+    const now = (): number => this.#clock?.now() ?? Date.now();
     const held = this.#locks.get(campaign);
-    if (held) throw new LockedError(campaign, `${held.owner} (in this process, since ${held.since})`);
+    let tookOver: LockTakeover | undefined;
+    if (held) {
+      const holder =
+        `${held.owner} (in this process, since ${held.since}, lease until ` +
+        `${new Date(held.expiresAt).toISOString()})`;
+      const reason = held.expiresAt <= now() ? 'expired' : options?.breakLock ? 'broken' : undefined;
+      if (reason === undefined)
+        throw new LockedError(
+          campaign,
+          `${holder}; if it is certainly not running, wait for its lease to run out or break the lock`,
+        );
+      tookOver = { holder, reason };
+    }
     const token = Symbol(owner);
-    this.#locks.set(campaign, { owner, since: new Date().toISOString(), token });
+    const mine: HeldLock = {
+      owner,
+      since: new Date(now()).toISOString(),
+      token,
+      expiresAt: now() + leaseMs,
+    };
+    this.#locks.set(campaign, mine);
+    const stopRenewal = startRenewal(
+      Math.max(1, Math.floor(leaseMs / 3)),
+      async () => {
+        if (this.#locks.get(campaign)?.token !== token) return false; // taken over
+        mine.expiresAt = now() + leaseMs;
+        return true;
+      },
+      this.#clock,
+    );
     return {
+      tookOver,
       release: async () => {
+        stopRenewal();
         if (this.#locks.get(campaign)?.token === token) this.#locks.delete(campaign);
       },
     };

@@ -1,7 +1,7 @@
 /**
  * `escalator/testing`: helpers for hosts that test their own campaigns and adapters — seeded synthetic
  * clouds of any size.
- * @module
+ * @module escalator/testing
  */
 
 // The generator behind the synthetic clouds, public here since before it moved to util/.

@@ -247,7 +247,7 @@ const OVERCOMMIT = { cpu: 4, memory: 1, disk: 1 } as const;
  * Pure and deterministic: the result depends only on `options`. Fast: 10,000 computes with 12
  * instances each take a fraction of a second.
  *
- * @throws {@link EscalatorError} with code `ESC_INVALID_OPTION` when an option is out of range, or
+ * @throws {@link escalator!EscalatorError | EscalatorError} with code `ESC_INVALID_OPTION` when an option is out of range, or
  * when `instancesPerNode` instances of the smallest flavor do not fit on a node.
  * @example
  * ```ts

@@ -88,6 +88,8 @@ export function lab(options: { faults?: readonly Fault[] } = {}): Lab {
       pollMs: 2000,
       signal: new AbortController().signal,
       backups: [],
+      // Nothing journaled by other steps unless a test says otherwise.
+      journaled: () => undefined,
       // No reply through engine.notify unless a test says otherwise: wait until the step is done.
       awaitReply: (_id: string, signal: AbortSignal) =>
         new Promise<MaintenanceReply>((_, reject) =>

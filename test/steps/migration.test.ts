@@ -38,6 +38,14 @@ describe('migrate', () => {
     expect(await migrate.isDone(ctx(), back, undefined)).toBe(true);
   });
 
+  it('journals where the instance was and its last migration before asking for one', async () => {
+    const { ctx } = lab();
+    expect(await migrate.prepare?.(ctx(), move('vm-1', 'cmp-1', 'cmp-3'))).toEqual({
+      host: 'cmp-1.lab',
+      status: 'completed',
+    });
+  });
+
   it('follows a migration already under way instead of starting another', async () => {
     const { cloud, ctx } = lab();
     await cloud.vim.migrate('vm-1', { mode: 'live', target: 'cmp-3' }); // e.g. before a crash

@@ -1,5 +1,6 @@
 /** The node-power family (reboot, wait-node) against the simulated cloud. */
 import { describe, expect, it } from 'vitest';
+import type { StepData } from '../../src/engine/steps/index.js';
 import { reboot, waitNode } from '../../src/engine/steps/node-power.js';
 import { lab, rejection, stepOf } from './harness.js';
 
@@ -35,6 +36,36 @@ describe('wait-node', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(100_000); // reboots take 150 s ± 20%
     expect(await waitNode.isDone(ctx(), step, undefined)).toBe(false);
     await waitNode.undo(ctx(), step);
+  });
+
+  it('journals the boot id the reboot journaled, and waits for another one: not for the first answer', async () => {
+    const { clock, cloud, ctx } = lab();
+    const rebootStep = stepOf('reboot', { id: 'w0.cmp-2.reboot', node: 'cmp-2' });
+    const step = stepOf('wait-node', { id: 'w0.cmp-2.wait-node', node: 'cmp-2' });
+    const before = (await reboot.prepare?.(ctx(), rebootStep)) as StepData;
+    // What the journal holds for the wave's reboot of the node, as a resumed process reads it.
+    const journaled = ctx({
+      journaled: (s, kind) => (s.node === 'cmp-2' && kind === 'reboot' ? before : undefined),
+    });
+    const data = await waitNode.prepare?.(journaled, step);
+    expect(data).toEqual({ since: before.bootId });
+    expect(await waitNode.isDone(journaled, step, data)).toBe(false); // not rebooted yet
+
+    // A node whose reboot was accepted but that still answers on its old boot (a resumed process
+    // asking at once, or a reboot delayed by systemd-run): the wait goes on until the new boot answers.
+    let back = false;
+    void clock.sleep(30_000).then(async () => {
+      await cloud.nodes.reboot('cmp-2');
+      void waitNode.run(ctx(), step, undefined).then(() => (back = true));
+    });
+    const start = clock.now();
+    await waitNode.run(journaled, step, data);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(30_000 + 100_000); // the delay, then the reboot
+    expect(await cloud.nodes.bootId('cmp-2')).not.toBe(before.bootId);
+    expect(await waitNode.isDone(journaled, step, data)).toBe(true);
+    expect(await waitNode.isDone(ctx(), step, data)).toBe(true); // its own journaled data
+    await clock.sleep(10_000);
+    expect(back).toBe(true);
   });
 
   it('waits for a node that does not come back until the step is cancelled', async () => {

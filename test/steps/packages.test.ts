@@ -55,6 +55,34 @@ describe('upgrade-packages', () => {
     expect(upgradePackages.describe?.(step)).toBe('install nova-compute 27.1.0, libvirt 10.0.0 on cmp-2');
   });
 
+  it('journals the versions found before; a run after a crash between install and restart only restarts', async () => {
+    const { cloud, ctx, adapters } = lab();
+    const step = upgrade();
+    expect(await upgradePackages.prepare?.(ctx(), step)).toEqual({
+      'before:nova-compute': OLD['nova-compute'],
+      'before:libvirt': OLD.libvirt,
+    });
+    let installs = 0;
+    let restarts = 0;
+    const nodes: NodeAgent = {
+      ...cloud.nodes,
+      installVersions: (node, software, o) => {
+        installs++;
+        return cloud.nodes.installVersions(node, software, o);
+      },
+      restartServices: (node, services, o) => {
+        restarts++;
+        return cloud.nodes.restartServices(node, services, o);
+      },
+    };
+    const counted = () => ctx({ adapters: { ...adapters, nodes } });
+    // The process that died had installed the packages (its restart may not have followed).
+    await cloud.nodes.installVersions('cmp-2', NEW);
+    await upgradePackages.run(counted(), step, undefined);
+    expect({ installs, restarts }).toEqual({ installs: 0, restarts: 1 });
+    expect(await upgradePackages.isDone(counted(), step, undefined)).toBe(true);
+  });
+
   it('fails as the node agent says: for good, or transiently', async () => {
     const forGood = lab({ faults: [{ kind: 'upgrade-fails', node: 'cmp-2', transient: false }] });
     expectAdapterError(

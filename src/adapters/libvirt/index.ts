@@ -1,6 +1,6 @@
 /**
- * The libvirt adapter: the {@link Hypervisor} port answered by `virsh` on each compute node, over a
- * {@link CommandTransport} (see `escalator/ssh`).
+ * The libvirt adapter: the {@link escalator!Hypervisor | Hypervisor} port answered by `virsh` on each compute node, over a
+ * {@link escalator!CommandTransport | CommandTransport} (see `escalator/ssh`).
  *
  * @example
  * ```ts
@@ -11,6 +11,6 @@
  *   endpoints: inventoryEndpoints(inventory),
  * });
  * ```
- * @module
+ * @module escalator/libvirt
  */
 export { createVirshHypervisor, type VirshHypervisorOptions } from './virsh-hypervisor.js';

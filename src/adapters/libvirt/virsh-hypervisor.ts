@@ -12,9 +12,9 @@ import type { CommandTransport, NodeEndpoint } from '../../ports/transport.js';
 
 /** Options of {@link createVirshHypervisor}. */
 export interface VirshHypervisorOptions {
-  /** Runs commands on nodes, e.g. {@link createOpenSshTransport}. */
+  /** Runs commands on nodes, e.g. {@link "escalator/ssh"!createOpenSshTransport | createOpenSshTransport}. */
   readonly transport: CommandTransport;
-  /** Where a node is: see {@link inventoryEndpoints}. May throw an {@link AdapterError}. */
+  /** Where a node is: see {@link "escalator/ssh"!inventoryEndpoints | inventoryEndpoints}. May throw an {@link AdapterError}. */
   readonly endpoints: (node: string) => NodeEndpoint;
   /** The libvirt connection URI (`virsh -c`). @defaultValue 'qemu:///system' */
   readonly uri?: string | undefined;

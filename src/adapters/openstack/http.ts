@@ -174,7 +174,7 @@ export function httpError(
  *
  * @example
  * ```ts
- * const http = createJsonClient({ transport: myTransport });
+ * const http = createJsonClient({ transport: fetchTransport({ timeoutMs: 10_000 }) });
  * const { body } = await http.request<{ version: { version: string } }>({ url: 'http://nova:8774/v2.1/' });
  * ```
  */

@@ -86,14 +86,14 @@ function uniqueNames<T extends { id: string; name: string }>(items: readonly T[]
 
 /**
  * Reads the cloud and returns an escalator/v1 Inventory, parsed with `InventorySchema` (defaults filled
- * in, ready for {@link createPlan} and the engine) and checked for integrity (so it loads as is). Instance names are Nova's; a name used by
+ * in, ready for {@link escalator!createPlan | createPlan} and the engine) and checked for integrity (so it loads as is). Instance names are Nova's; a name used by
  * several servers (Nova allows that) gets the server id's first 8 characters appended, and every
  * instance carries its Nova `id`, so pass the inventory's instances to `createOpenStackVim` to have
  * the adapter follow those names. Overcommit ratios are the lowest Placement applies on any compute
  * node (the safe choice when they differ). Only compute nodes are listed: controllers, network and
  * storage nodes are not in Nova and are for the installer to add.
  *
- * @throws {@link DocumentError} when the cloud yields no valid inventory (e.g. no compute service).
+ * @throws {@link escalator!DocumentError | DocumentError} when the cloud yields no valid inventory (e.g. no compute service).
  * @example
  * ```ts
  * const inventory = await importInventory(session, { name: 'lab-1' });

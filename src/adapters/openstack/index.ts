@@ -1,6 +1,6 @@
 /**
  * `escalator/openstack`: the OpenStack adapter. A Keystone v3 session (password or application
- * credential, token renewal, catalog, token validation), the {@link Vim} over Nova (microversions
+ * credential, token renewal, catalog, token validation), the {@link escalator!Vim | Vim} over Nova (microversions
  * 2.56 to 2.93), Placement, Neutron and Cinder, and an importer that reads a live cloud into an
  * escalator/v1 Inventory. It speaks HTTP through an injectable `HttpTransport` and needs no SDK.
  *
@@ -11,7 +11,7 @@
  * const inventory = await importInventory(session, { name: 'lab-1' });
  * const vim = createOpenStackVim({ session, instances: inventory.instances });
  * ```
- * @module
+ * @module escalator/openstack
  */
 export {
   type CinderClient,

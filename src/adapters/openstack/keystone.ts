@@ -412,7 +412,7 @@ export interface KeystoneTokenVerifierOptions {
  * @example
  * ```ts
  * const verify = keystoneTokenVerifier(session);
- * const principal = await verify(request.headers['x-auth-token']);
+ * const principal = await verify(token); // a Principal with the token's Keystone roles, or undefined
  * ```
  */
 export function keystoneTokenVerifier(

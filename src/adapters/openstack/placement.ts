@@ -76,7 +76,8 @@ interface RawInventory {
  * @example
  * ```ts
  * const placement = createPlacementClient({ session });
- * const cap = await placement.capacity(hypervisor.id); // compute node UUID = provider UUID
+ * const [hypervisor] = await createNovaVim({ session }).listHypervisors();
+ * const cap = hypervisor && (await placement.capacity(hypervisor.id)); // compute node UUID = provider UUID
  * ```
  */
 export function createPlacementClient(options: PlacementClientOptions): PlacementClient {

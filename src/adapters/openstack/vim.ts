@@ -40,10 +40,13 @@ export interface OpenStackVim extends Vim {
  * @example
  * ```ts
  * const vim = createOpenStackVim({
- *   keystone: { authUrl: 'http://controller:5000/v3', credentials: { applicationCredential: { id, secret } } },
+ *   keystone: {
+ *     authUrl: 'http://controller:5000/v3',
+ *     credentials: { applicationCredential: { id: process.env.OS_APPLICATION_CREDENTIAL_ID!, secret } },
+ *   },
  *   instances: inventory.instances, // inventory names → Nova ids
  * });
- * const engine = createEngine({ adapters: { vim, nodes }, store });
+ * const engine = createEngine({ adapters: { vim, nodes }, store, authorizer: createRoleAuthorizer(), clock: systemClock });
  * ```
  */
 export function createOpenStackVim(options: OpenStackVimOptions): OpenStackVim {

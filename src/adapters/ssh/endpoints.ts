@@ -7,7 +7,7 @@ import type { Inventory } from '../../model/inventory.js';
 import type { NodeEndpoint } from '../../ports/transport.js';
 
 /**
- * Builds the `endpoints` function of {@link createSshNodeAgent} and {@link createVirshHypervisor} from an
+ * Builds the `endpoints` function of {@link createSshNodeAgent} and {@link "escalator/libvirt"!createVirshHypervisor | createVirshHypervisor} from an
  * inventory: each node's `access { address, port, user, credentialsRef }`. A node without `access` (or
  * not in the inventory) makes the call fail with a permanent {@link AdapterError} (`ssh-no-access`).
  *

@@ -1,9 +1,9 @@
 /**
  * SSH adapters: run Escalator's node work over the system OpenSSH client.
  *
- * - {@link createOpenSshTransport}: a {@link CommandTransport} on `ssh` (argv, no local shell; host keys
+ * - {@link createOpenSshTransport}: a {@link escalator!CommandTransport | CommandTransport} on `ssh` (argv, no local shell; host keys
  *   checked; one reused connection per node; timeouts and cancellation that kill the remote command).
- * - {@link createSshNodeAgent}: the {@link NodeAgent} over any transport (apt/dnf, systemd, backups).
+ * - {@link createSshNodeAgent}: the {@link escalator!NodeAgent | NodeAgent} over any transport (apt/dnf, systemd, backups).
  * - {@link inventoryEndpoints}: where each node is, from the inventory's `access` blocks.
  * - {@link shellQuote}, {@link shellCommand}: the POSIX quoting every argument goes through.
  *
@@ -18,7 +18,7 @@
  * // ... run the campaign with { adapters: { vim, nodes } }, then:
  * await transport.close();
  * ```
- * @module
+ * @module escalator/ssh
  */
 export { inventoryEndpoints } from './endpoints.js';
 export { createSshNodeAgent, type SshNodeAgentCommands, type SshNodeAgentOptions } from './node-agent.js';

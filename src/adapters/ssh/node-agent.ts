@@ -19,6 +19,7 @@ import type {
   HealthReport,
   NodeAgent,
   RunOptions,
+  WaitReadyOptions,
 } from '../../ports/node-agent.js';
 import type { CommandTransport, NodeEndpoint } from '../../ports/transport.js';
 
@@ -156,7 +157,8 @@ function operand(value: string, what: string): string {
  *   permanent `apt-failed`, a held dpkg lock a transient `apt-locked`.
  * - `restartServices`, `health`: `systemctl restart` and `systemctl is-active`.
  * - `bootId`, `reboot`, `waitReady`: the kernel's boot id; a reboot detached from the connection;
- *   polling the boot id with backoff until the node answers with a new one.
+ *   polling the boot id with backoff until the node answers with one other than the `since` it is
+ *   given (the journaled boot id from before the reboot: the agent itself remembers nothing).
  * - `backup`, `restore`: a timestamped directory under `/var/backups/escalator/<label>/` with a tar of
  *   the files, one mysqldump per database, a manifest and `SHA256SUMS`, whose own hash is the
  *   {@link BackupRef.checksum}; a restore checks it, untars, loads the dumps and reinstalls the recorded
@@ -165,7 +167,7 @@ function operand(value: string, what: string): string {
  * @example
  * ```ts
  * const nodes = createSshNodeAgent({
- *   transport: createOpenSshTransport({ knownHostsFile, resolveIdentity }),
+ *   transport: createOpenSshTransport({ knownHostsFile, resolveIdentity: (ref) => `/etc/escalator/keys/${ref}` }),
  *   endpoints: inventoryEndpoints(inventory),
  *   catalog,
  * });
@@ -205,8 +207,6 @@ class SshNodeAgent implements NodeAgent {
   readonly #pm: 'apt' | 'dnf';
   readonly #root: string;
   readonly #clock: Clock;
-  /** Node to the boot id it had when {@link reboot} was asked, until a new one is seen. */
-  readonly #rebooting = new Map<string, string>();
 
   constructor(options: SshNodeAgentOptions, pm: 'apt' | 'dnf', root: string) {
     this.#o = options;
@@ -363,23 +363,16 @@ class SshNodeAgent implements NodeAgent {
   }
 
   async reboot(node: string, options: CallOptions = {}): Promise<void> {
-    // Remember the boot id, so that waitReady waits for a new one rather than the node still going down.
-    try {
-      this.#rebooting.set(node, await this.bootId(node, options));
-    } catch (error) {
-      options.signal?.throwIfAborted();
-      if (AdapterError.is(error) && !error.retryable) throw error;
-    }
+    // No boot id is kept here: the reboot step journals it before, and passes it to waitReady, so a
+    // process resumed after a crash waits for the same thing as the one that asked for the reboot.
     const argv = this.#o.commands?.reboot ?? ['sh', '-c', DEFAULT_REBOOT_SCRIPT];
     const result = await this.#exec(node, argv, { ...this.#probe(options), privileged: true });
-    if (result.exitCode !== 0) {
-      this.#rebooting.delete(node);
+    if (result.exitCode !== 0)
       throw permanent('reboot-failed', `${node} refused to reboot (${tail(result)})`);
-    }
   }
 
-  async waitReady(node: string, options: CallOptions = {}): Promise<void> {
-    const signal = options.signal;
+  async waitReady(node: string, options: WaitReadyOptions = {}): Promise<void> {
+    const { signal, since } = options;
     const settings = this.#o.waitReady ?? {};
     const maxDelay = settings.maxDelayMs ?? 30_000;
     const deadline = this.#clock.now() + (settings.timeoutMs ?? 1_200_000);
@@ -387,13 +380,9 @@ class SshNodeAgent implements NodeAgent {
     let last = 'no answer yet';
     for (;;) {
       signal?.throwIfAborted();
-      const before = this.#rebooting.get(node);
       try {
         const id = await this.bootId(node, options);
-        if (before === undefined || id !== before) {
-          this.#rebooting.delete(node);
-          return;
-        }
+        if (since === undefined || id !== since) return;
         last = `still on boot id ${id}, the reboot has not happened yet`;
       } catch (error) {
         signal?.throwIfAborted();

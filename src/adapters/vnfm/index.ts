@@ -1,13 +1,13 @@
 /**
  * The VNF-manager adapter: Doctor/Fenix-style maintenance notices over HTTP ({@link createHttpVnfManager}),
- * on Node's fetch by default ({@link fetchTransport}) or any {@link HttpTransport} the host supplies.
+ * on Node's fetch by default ({@link fetchTransport}) or any {@link escalator!HttpTransport | HttpTransport} the host supplies.
  *
  * @example
  * ```ts
  * import { createHttpVnfManager, inventoryVnfmEndpoints } from 'escalator/vnfm';
  * const vnfm = createHttpVnfManager({ endpointOf: inventoryVnfmEndpoints(inventory), pollSeconds: 5 });
  * ```
- * @module
+ * @module escalator/vnfm
  */
 export { type FetchTransportOptions, fetchTransport } from '../http/fetch-transport.js';
 export {

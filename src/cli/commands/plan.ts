@@ -1,12 +1,11 @@
 /** `escalator plan`: build the plan of a campaign, check it independently, and show or save it. */
-import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { verifyPlan } from '../../checker/verify-plan.js';
 import { loadCampaign, loadInventory } from '../../loader/load.js';
 import { createPlan } from '../../planner/create-plan.js';
 import { planDot, planMermaid, planTable } from '../../planner/render.js';
 import { ExitCode } from '../exit-codes.js';
-import type { Io } from '../io.js';
+import { type Io, writeOutputFile } from '../io.js';
 import { printViolations } from './validate.js';
 
 const FORMATS = ['table', 'json', 'dot', 'mermaid'] as const;
@@ -44,7 +43,7 @@ export function registerPlan(program: Command, io: Io): void {
                 ? planMermaid(plan)
                 : planTable(plan);
         if (options.out) {
-          await writeFile(options.out, `${text}\n`);
+          await writeOutputFile(options.out, `${text}\n`);
           io.out(
             `plan written to ${options.out} (${plan.waves.length} waves, ${plan.totals?.migrations ?? 0} migrations)`,
           );

@@ -5,7 +5,7 @@
  * its campaigns where they were. SIGINT or SIGTERM shuts down gracefully.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -29,6 +29,7 @@ import {
 import { createConsoleLogger } from '../../logging/loggers.js';
 import type { Logger, LogLevel } from '../../ports/logger.js';
 import type { StateStore } from '../../ports/state-store.js';
+import { holdStore } from '../../simulator/hold-store.js';
 import { createFileStore } from '../../stores/file-store.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
@@ -52,6 +53,8 @@ export interface RunningServer {
   /** The base URL, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
   readonly service: CampaignService;
+  /** The `node:http` server (its errors are logged, never thrown: they must not end the process). */
+  readonly server: Server;
   /** Shuts down gracefully (see `closeGracefully`); the second call returns the first's promise. */
   close(): Promise<ShutdownReport>;
 }
@@ -96,7 +99,7 @@ export async function serve(options: ServeOptions, io: Io): Promise<RunningServe
   const clock = createVirtualClock({ start, autoAdvance: true, speed });
   const logger = quietSteps(createConsoleLogger({ level: options.logLevel ?? 'info' }));
   const service = createCampaignService({
-    store,
+    store: holdStore(store, clock), // virtual time waits for journal writes: see holdStore
     authorizer: createRoleAuthorizer(),
     clock,
     logger,
@@ -109,6 +112,17 @@ export async function serve(options: ServeOptions, io: Io): Promise<RunningServe
     server.listen(port, host, () => {
       server.off('error', fail);
       done();
+    });
+  });
+  // An error of the listening socket (out of file descriptors, say) without a listener would end the
+  // process, and every campaign with it: it is logged, and the server goes on accepting when it can.
+  server.on('error', (error) => {
+    logger.log({
+      time: new Date().toISOString(),
+      level: 'error',
+      action: 'http.server',
+      code: (error as NodeJS.ErrnoException).code,
+      message: `the server socket failed: ${error.message}`,
     });
   });
   const address = server.address() as AddressInfo;
@@ -128,6 +142,7 @@ export async function serve(options: ServeOptions, io: Io): Promise<RunningServe
   return {
     url,
     service,
+    server,
     close: () => {
       closing ??= closeGracefully(server, service).finally(() => store.close());
       return closing;

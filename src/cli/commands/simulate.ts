@@ -2,11 +2,11 @@
  * `escalator simulate` (the main job): run a whole campaign on the built-in simulated cloud and show
  * what end users would have felt; `escalator resume --journal DIR` finishes one that was killed.
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
+import { ErrorCode, EscalatorError } from '../../errors.js';
 import { loadCampaign, loadInventory } from '../../loader/load.js';
 import { formatDuration } from '../../planner/render.js';
-import { type Fault, parseFaultFlag, parseFaultScenario } from '../../simulator/faults.js';
+import { type Fault, loadFaultScenario, parseFaultFlag } from '../../simulator/faults.js';
 import { renderHtmlReport } from '../../simulator/html-report.js';
 import {
   resumeSimulation,
@@ -16,7 +16,7 @@ import {
 } from '../../simulator/run.js';
 import { renderComparison, renderTextReport } from '../../simulator/text-report.js';
 import { ExitCode } from '../exit-codes.js';
-import { type Io, UsageError } from '../io.js';
+import { type Io, UsageError, writeOutputFile } from '../io.js';
 import { followProgress } from '../progress.js';
 
 interface SimulateFlags {
@@ -47,9 +47,12 @@ export function exitCodeOf(result: SimulationResult): number {
   }
 }
 
+/** A numeric flag; `--speed` must be above 0 (time that never moves is no speed), others ≥ 0. */
 function number(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
+  if (flag === '--speed' && !(Number.isFinite(n) && n > 0))
+    throw new UsageError(`--speed expects a number above 0 (e.g. 10), got "${value}"`);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} expects a number, got "${value}"`);
   return n;
 }
@@ -63,11 +66,15 @@ async function finish(
   if (!main) return;
   if (flags.json) io.out(JSON.stringify(results.length === 1 ? main : results, null, 2));
   else {
+    if (main.alreadyEnded)
+      io.out(
+        `\nThe campaign had already ended (${main.outcome.state}): nothing to resume; this is how it ended.`,
+      );
     io.out('');
     io.out(other ? renderComparison(main, other) : renderTextReport(main));
   }
   if (flags.report) {
-    await writeFile(flags.report, renderHtmlReport(results));
+    await writeOutputFile(flags.report, renderHtmlReport(results));
     if (!flags.json) io.out(`\nreport written to ${flags.report}`);
   }
   io.exitCode(exitCodeOf(main));
@@ -105,8 +112,8 @@ export function registerSimulate(program: Command, io: Io): void {
       const inventory = await loadInventory(inventoryFile);
       const campaign = await loadCampaign(campaignFile, { inventory });
       const faults: Fault[] = [
-        ...(flags.faults ? parseFaultScenario(await readFile(flags.faults, 'utf8'), flags.faults) : []),
-        ...flags.fault.map(parseFaultFlag),
+        ...(flags.faults ? await loadFaultScenario(flags.faults, inventory) : []),
+        ...flags.fault.map((flag) => parseFaultFlag(flag, inventory)),
       ];
       const seed = number(flags.seed, '--seed') ?? 1;
       const speed = number(flags.speed, '--speed');
@@ -153,6 +160,10 @@ export function registerSimulate(program: Command, io: Io): void {
     .option('--report <file>', 'write a self-contained HTML report')
     .option('--json', 'print the result as JSON instead of text')
     .option('--speed <n>', 'run simulated time N times faster than real time')
+    .option(
+      '--break-lock',
+      'take the campaign over from the process that holds its lock (only if it certainly is not running; logged)',
+    )
     .action(
       async (flags: {
         journal: string;
@@ -160,15 +171,32 @@ export function registerSimulate(program: Command, io: Io): void {
         report?: string;
         json?: boolean;
         speed?: string;
+        breakLock?: boolean;
       }) => {
         if (!flags.json) io.out(`Resuming the simulated campaign kept in ${flags.journal}`);
-        const result = await resumeSimulation(flags.journal, {
-          speed: number(flags.speed, '--speed'),
-          repair: flags.repair,
-          onEngine: (engine, plan, clock) => {
-            if (!flags.json) stopAtEnd.push(followProgress(engine, plan, clock, io));
-          },
-        });
+        let result: SimulationResult;
+        try {
+          result = await resumeSimulation(flags.journal, {
+            speed: number(flags.speed, '--speed'),
+            repair: flags.repair,
+            breakLock: flags.breakLock,
+            onLockTakeover: (takeover) =>
+              io.err(
+                `escalator: took the lock of ${flags.journal} over from ${takeover.holder} ` +
+                  `(${takeover.reason === 'broken' ? '--break-lock' : takeover.reason})`,
+              ),
+            onEngine: (engine, plan, clock) => {
+              if (!flags.json) stopAtEnd.push(followProgress(engine, plan, clock, io));
+            },
+          });
+        } catch (error) {
+          for (const stop of stopAtEnd.splice(0)) stop();
+          // A refusal (held lock, damaged journal) is an answer, not a crash: one line with its code.
+          if (!EscalatorError.is(error) || !REFUSALS.has(error.code)) throw error;
+          io.err(`escalator: ${error.message.replaceAll('\n', ' ')} [${error.code}]`);
+          io.exitCode(ExitCode.Invalid);
+          return;
+        }
         for (const stop of stopAtEnd.splice(0)) stop();
         await finish(io, [result], flags);
       },
@@ -176,3 +204,6 @@ export function registerSimulate(program: Command, io: Io): void {
 }
 
 const stopAtEnd: (() => void)[] = [];
+
+/** Why `resume` refuses to go on, reported as one line and exit code 1. */
+const REFUSALS: ReadonlySet<string> = new Set([ErrorCode.Locked, ErrorCode.JournalCorrupt]);

@@ -1,0 +1,23 @@
+import { verifyPlan } from './src/checker/verify-plan.js';
+import { CampaignSchema } from './src/model/campaign.js';
+import { InventorySchema } from './src/model/inventory.js';
+import { createPlan } from './src/planner/create-plan.js';
+import { generateCloud } from './src/testing/synthetic-cloud.js';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+const { inventory, campaign } = generateCloud({ computes: 10000, seed: 1 });
+const inv = InventorySchema.parse(inventory);
+const camp = CampaignSchema.parse(campaign);
+const plan = createPlan(inv, camp);
+verifyPlan(inv, camp, plan);
+const s = new Session(); s.connect();
+await s.post('Profiler.enable'); await s.post('Profiler.start');
+for (let k = 0; k < 2; k++) verifyPlan(inv, camp, plan);
+const { profile } = await s.post('Profiler.stop');
+// self time by function
+const self = new Map<string, number>();
+const dt = profile.timeDeltas ?? [];
+const byId = new Map(profile.nodes.map((n: any) => [n.id, n]));
+(profile.samples ?? []).forEach((id: number, i: number) => { const n: any = byId.get(id); const k = `${n.callFrame.functionName}@${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0)); });
+for (const n of profile.nodes as any[]) if (n.callFrame.url.endsWith('steps.ts') && n.positionTicks) console.log(n.callFrame.functionName, n.callFrame.columnNumber, JSON.stringify(n.positionTicks.sort((a:any,b:any)=>b.ticks-a.ticks).slice(0,5)));
+console.log([...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => `${(v / 1000).toFixed(0)}ms ${k}`).join('\n'));
