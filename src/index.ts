@@ -58,6 +58,7 @@ export {
   parseInventory,
   parsePlan,
 } from './loader/load.js';
+export { type InventorySummary, summarizeInventory } from './loader/summary.js';
 export * from './logging/index.js';
 export {
   type Campaign,
@@ -121,7 +122,6 @@ export {
   type UpgradeScope,
   upgradeScope,
 } from './model/scope.js';
-export { type InventorySummary, summarizeInventory } from './model/summary.js';
 export { createPlan, type PlanOptions } from './planner/create-plan.js';
 export { createNaivePlan } from './planner/naive.js';
 export { formatDuration, planDot, planMermaid, planTable } from './planner/render.js';

@@ -7,7 +7,7 @@ import { loadCampaign, loadInventory } from '../src/loader/load.js';
 import type { Campaign } from '../src/model/campaign.js';
 import type { Inventory } from '../src/model/inventory.js';
 import type { Plan } from '../src/model/plan.js';
-import { summarizeInventory } from '../src/model/summary.js';
+import { summarizeInventory } from '../src/loader/summary.js';
 import { createPlan } from '../src/planner/create-plan.js';
 import { createNaivePlan } from '../src/planner/naive.js';
 import { replan } from '../src/planner/replan.js';

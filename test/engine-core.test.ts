@@ -432,20 +432,25 @@ describe('a campaign driven by observations alone', () => {
     expect(reopened.snapshot.requests.pause).toBeUndefined();
   });
 
-  it('a step a crash left running is probed, not run again; done → succeeded', () => {
+  /** A campaign a crash stopped while wave 0's first step ran, having journaled a boot id. */
+  const leftRunning = () => {
     const core = at('executing');
     evolve(core, { type: 'wave', at: ctx.now, wave: 0, event: 'started', seq: core.snapshot.seq + 1 });
     const id = plan.waves[0]?.steps[0]?.id as string;
-    evolve(core, {
+    const start = {
       type: 'step',
       at: ctx.now,
       step: id,
       event: 'start',
       from: 'pending',
       to: 'running',
-      data: { bootId: 'b1' },
-      seq: core.snapshot.seq + 1,
-    });
+    } as const;
+    evolve(core, { ...start, data: { bootId: 'b1' }, seq: core.snapshot.seq + 1 });
+    return { core, id };
+  };
+
+  it('a step a crash left running is probed, not run again; done → succeeded', () => {
+    const { core, id } = leftRunning();
     const out = settle(core, command({ type: 'resume' }));
     expect(out.effects).toContainEqual(
       expect.objectContaining({ type: 'probe-step', key: `step:${id}`, data: { bootId: 'b1' } }),
@@ -455,19 +460,7 @@ describe('a campaign driven by observations alone', () => {
   });
 
   it('a probe that says "not done" rechecks and runs the step with its journaled facts', () => {
-    const core = at('executing');
-    evolve(core, { type: 'wave', at: ctx.now, wave: 0, event: 'started', seq: core.snapshot.seq + 1 });
-    const id = plan.waves[0]?.steps[0]?.id as string;
-    evolve(core, {
-      type: 'step',
-      at: ctx.now,
-      step: id,
-      event: 'start',
-      from: 'pending',
-      to: 'running',
-      data: { bootId: 'b1' },
-      seq: core.snapshot.seq + 1,
-    });
+    const { core, id } = leftRunning();
     settle(core, command({ type: 'resume' }));
     const out = finish(core, `step:${id}`, { type: 'step-probed', step: id, done: false });
     expect(out.records[0]).toMatchObject({ step: id, event: 'recheck', from: 'running', to: 'running' });

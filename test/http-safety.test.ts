@@ -115,6 +115,38 @@ describe('a service that stays up', () => {
     });
   });
 
+  describe('the engine has the last word on a refused command', () => {
+    it('performs a command the authorizer refused and then allowed, without reading its body', async () => {
+      // An authorizer whose answer changes between the check before the body and the engine's own.
+      let startChecks = 0;
+      const flipping = await startApi({
+        service: {
+          authorizer: {
+            authorize: async (_principal, action) =>
+              action === 'start' && ++startChecks === 1
+                ? { allowed: false, reason: 'not yet' }
+                : { allowed: true, reason: 'now' },
+          },
+        },
+      });
+      try {
+        const body = { id: 'flip', ...example('minimal') };
+        expect((await call(flipping.base, 'POST', '/v1/campaigns', { as: 'operator', body })).status).toBe(
+          201,
+        );
+        const reason = Buffer.from(JSON.stringify({ reason: 'x'.repeat(3 * 1024) }));
+        expect(await post(flipping.base, '/v1/campaigns/flip/actions/start', reason, 'operator')).toBe(202);
+        expect(startChecks).toBe(2);
+        const audits = (await wholeJournal(flipping.base, 'flip')).filter(
+          (r) => (r as Json).type === 'audit' && (r as Json).action === 'start',
+        );
+        expect(audits).toEqual([expect.objectContaining({ allowed: true, reason: 'now' })]);
+      } finally {
+        await flipping.close();
+      }
+    });
+  });
+
   describe('each route has its own body limit', () => {
     it('answers 413 past 4 KiB for an action and 64 KiB for a notification, whoever sends it', async () => {
       expect(

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { type PlanVerdict, verifyPlan } from '../../checker/verify-plan.js';
 import { loadCampaign, loadInventory, loadPlan } from '../../loader/load.js';
-import { summarizeInventory } from '../../model/summary.js';
+import { summarizeInventory } from '../../loader/summary.js';
 import { textTable as table } from '../../planner/render.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';

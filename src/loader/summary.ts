@@ -1,9 +1,9 @@
 /** A short account of an inventory (and what a campaign would touch), for `escalator validate`. */
 
-import { assertCampaign, assertInventory } from '../loader/assert-parsed.js';
-import type { Campaign } from './campaign.js';
-import type { Inventory, Role } from './inventory.js';
-import { upgradeScope } from './scope.js';
+import type { Campaign } from '../model/campaign.js';
+import type { Inventory, Role } from '../model/inventory.js';
+import { upgradeScope } from '../model/scope.js';
+import { assertCampaign, assertInventory } from './assert-parsed.js';
 
 /** Counts that describe an inventory and, given a campaign, its upgrade scope. */
 export interface InventorySummary {
