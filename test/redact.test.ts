@@ -1,5 +1,5 @@
 /** Redaction of secrets, and the loggers that apply it. */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -195,14 +195,22 @@ describe('loggers', () => {
 
   it('JSON lines: reports a file it cannot write once, without throwing from log', async () => {
     const errors: Error[] = [];
-    const logger = createJsonLinesLogger({
-      file: join(tmpdir(), 'escalator-no-such-dir', 'x', 'log.jsonl'),
-      onError: (e) => errors.push(e),
-    });
-    logger.log(record());
-    await expect(logger.flush()).rejects.toThrow(/ENOENT/);
-    logger.log(record());
-    expect(errors).toHaveLength(1);
+    // Its directory cannot be made: a regular file stands where the directory would be.
+    const dir = await mkdtemp(join(tmpdir(), 'escalator-log-'));
+    const blocker = join(dir, 'not-a-dir');
+    await writeFile(blocker, '');
+    try {
+      const logger = createJsonLinesLogger({
+        file: join(blocker, 'log.jsonl'),
+        onError: (e) => errors.push(e),
+      });
+      logger.log(record());
+      await expect(logger.flush()).rejects.toThrow(/ENOTDIR|EEXIST/);
+      logger.log(record());
+      expect(errors).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('JSON lines: wants exactly one of file and stream', () => {

@@ -94,9 +94,14 @@ function plan(...waves: WaveSpec[]) {
   });
 }
 
-/** The violations without their messages, for exact comparison. */
+/**
+ * The violations without their messages, for exact comparison. Step rules are left out: a plan that
+ * repeats a node or a move here also repeats its steps, which is the step rules' own business.
+ */
 function found(verdict: PlanVerdict) {
-  return verdict.violations.map(({ code, wave, objects }) => ({ code, wave, objects }));
+  return verdict.violations
+    .filter(({ code }) => !code.startsWith('step-'))
+    .map(({ code, wave, objects }) => ({ code, wave, objects }));
 }
 function expectClean(verdict: PlanVerdict): void {
   expect(found(verdict)).toEqual([]);

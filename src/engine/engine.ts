@@ -5,7 +5,14 @@
  * performs them; the journal is the only state, so a crashed campaign resumes by replaying it.
  */
 import { EventEmitter } from 'eventemitter3';
-import { ErrorCode, EscalatorError, ForbiddenError, IllegalTransitionError } from '../errors.js';
+import { verifyPlan } from '../checker/verify-plan.js';
+import {
+  DocumentError,
+  ErrorCode,
+  EscalatorError,
+  ForbiddenError,
+  IllegalTransitionError,
+} from '../errors.js';
 import { assertCampaign, assertInventory, assertPlan } from '../loader/assert-parsed.js';
 import type { Campaign } from '../model/campaign.js';
 import type { Inventory } from '../model/inventory.js';
@@ -54,8 +61,18 @@ export interface NewCampaign {
   readonly id?: string | undefined;
   readonly inventory: Inventory;
   readonly campaign: Campaign;
-  /** @defaultValue `createPlan(inventory, campaign)` */
+  /**
+   * A plan made elsewhere (a file, a REST request): checked whole by `verifyPlan`, steps included, and
+   * refused with a `DocumentError` naming each violation.
+   * @defaultValue `createPlan(inventory, campaign)`
+   */
   readonly plan?: Plan | undefined;
+  /**
+   * Runs a supplied plan that breaks the invariants. Only for simulations that show what such a plan
+   * does (the naive baseline of `escalator simulate --compare`); never for a real cloud.
+   * @defaultValue false
+   */
+  readonly unsafePlan?: boolean | undefined;
 }
 
 /** Where a campaign rests. */
@@ -182,6 +199,8 @@ export class Engine extends EventEmitter<EngineEvents> {
           `campaign "${id}" already has a journal: open and resume it instead`,
         );
       const plan = input.plan ?? createPlan(input.inventory, input.campaign);
+      if (input.plan !== undefined && input.unsafePlan !== true)
+        refuseUnsafe(input.inventory, input.campaign, plan);
       const at = new Date(this.#clock.now()).toISOString();
       await this.#runner.begin([
         { type: 'created', at, campaignId: id, inventory: input.inventory, campaign: input.campaign, plan },
@@ -352,6 +371,20 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.#lock = undefined;
     await lock?.release();
   }
+}
+
+/** Throws a `DocumentError` naming every rule a supplied plan breaks (steps included). */
+function refuseUnsafe(inventory: Inventory, campaign: Campaign, plan: Plan): void {
+  const verdict = verifyPlan(inventory, campaign, plan);
+  if (verdict.ok) return;
+  throw new DocumentError(
+    '<plan>',
+    verdict.violations.map((v) => ({
+      code: v.code,
+      path: v.wave === undefined ? [] : ['waves', v.wave],
+      message: v.message,
+    })),
+  );
 }
 
 /**

@@ -265,7 +265,7 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
       completionOrder: [],
       wavesStarted: [],
       waveTimes: {},
-      finishBy: record.campaign.strategy.finishBy,
+      finishBy: record.campaign.strategy?.finishBy, // hand-built journals may lack a strategy
       wavesDone: [],
       wavesApproved: [],
       backups: [],

@@ -339,6 +339,8 @@ async function run(
         inventory: saved.inventory,
         campaign: saved.campaign,
         plan: saved.plan,
+        // The naive baseline is run to show what breaking the invariants costs.
+        unsafePlan: saved.strategy === 'naive',
       });
     entries = await engine.journal();
     const snapshot = engine.snapshot();

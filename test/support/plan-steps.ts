@@ -29,11 +29,14 @@ export function withSteps(inventory: Inventory, campaign: Campaign, plan: Plan):
       migrationsFrom.set(m.from, [...(migrationsFrom.get(m.from) ?? []), id]);
       if (nodes.has(m.to)) host.set(m.instance, m.to);
     }
+    // Where each instance is once this wave's moves are made (one pass a wave, not one a node).
+    const onNode = new Map<string, string[]>();
+    for (const [instance, h] of host) onNode.set(h, [...(onNode.get(h) ?? []), instance]);
     for (const name of wave.nodes) {
       const node = nodes.get(name);
       if (node === undefined) continue;
       const compute = node.roles.includes('compute');
-      const stays = [...host].filter(([, h]) => h === name).map(([i]) => i);
+      const stays = onNode.get(name) ?? [];
       const outdated = outdatedComponents(node, campaign.target);
       const installed = Object.fromEntries(outdated.map((c) => [c, node.software[c] ?? '']));
       const target = Object.fromEntries(outdated.map((c) => [c, campaign.target.software[c] ?? '']));

@@ -77,7 +77,11 @@ interface Resolved {
 /** True when a migrate step is the declared migration `m` (same instance, ends, mode and batch). */
 function sameMigration(m: Migration, s: StepOf<'migrate'>): boolean {
   return (
-    m.instance === s.instance && m.from === s.from && m.to === s.to && m.mode === s.mode && m.batch === s.batch
+    m.instance === s.instance &&
+    m.from === s.from &&
+    m.to === s.to &&
+    m.mode === s.mode &&
+    m.batch === s.batch
   );
 }
 
@@ -298,7 +302,8 @@ export class StepRules {
     for (const name of s.instances) {
       const i = p.findInstance(name, undefined, -1);
       if (i === undefined) problems.push(`"${name}" is not in the inventory`);
-      else if (v !== undefined && p.vnfOf[i] !== v) problems.push(`"${name}" is not an instance of "${s.vnf}"`);
+      else if (v !== undefined && p.vnfOf[i] !== v)
+        problems.push(`"${name}" is not an instance of "${s.vnf}"`);
     }
     if (problems.length > 0)
       this.findings.add(ViolationCode.StepTarget, w, [s.id, s.vnf], `${tag(s, w)}: ${problems.join('; ')}`);
@@ -468,7 +473,10 @@ export class StepRules {
         if (!parents.includes(pj) || parents.length > 16) parents.push(pj);
         continue;
       }
-      if (other === undefined || other > w) (unknown ??= []).push([ref, other]);
+      if (other === undefined || other > w) {
+        unknown ??= [];
+        unknown.push([ref, other]);
+      }
     }
     // Long lists are deduplicated once, at the end, rather than by scanning for each entry.
     return { parents: parents.length > 16 ? [...new Set(parents)] : parents, unknown: unknown ?? [] };
