@@ -158,13 +158,15 @@ export class StepRules {
       let nodeName: string;
       if (s.kind === 'migrate') {
         nodeName = s.from;
+        // One step per declared migration: a second step of an instance is a repeat only when no
+        // declaration of it is left (a declaration repeated is the migration rules' finding).
         let match = -1;
         let repeated = false;
         for (let k = firstOf.get(s.instance) ?? -1; k >= 0; k = sameNext[k]!) {
           if (matched[k] === 1) repeated = true;
           else if (match < 0 && sameMigration(declared[k]!, s)) match = k;
         }
-        if (repeated) {
+        if (match < 0 && repeated) {
           this.findings.add(
             ViolationCode.StepRepeated,
             w,
