@@ -29,7 +29,8 @@ import { createPlan } from '../src/planner/create-plan.js';
 import type { NodeAgent } from '../src/ports/node-agent.js';
 import type { JournalEntry, StateStore } from '../src/ports/state-store.js';
 import { createFileStore } from '../src/stores/file-store.js';
-import { createMemoryStore, type MemoryStateStore } from '../src/stores/memory-store.js';
+import { createMemoryStore } from '../src/stores/memory-store.js';
+import { dyingStore } from './support/dying-store.js';
 import { FakeCloud } from './support/fake-cloud.js';
 import { createFakeNode } from './support/fake-node-ssh.js';
 import { type NodeEvent, readScripted, releaseReboot } from './support/scripted-nodes.js';
@@ -273,21 +274,6 @@ describe('the SSH node agent after a crash', () => {
 
 // ---------------------------------------------------------------------------------------------------
 // Timers and retry budgets resume from the journal
-
-/** A store that dies (every append rejects from then on) when an append contains a chosen record. */
-function dyingStore(inner: MemoryStateStore, dieAt: (entry: JournalEntry) => boolean): StateStore {
-  let dead = false;
-  return {
-    lock: (c, owner, o) => inner.lock(c, owner, o),
-    read: (c, o) => inner.read(c, o),
-    list: (o) => inner.list(o),
-    append: async (c, entries, o) => {
-      if (!dead && entries.some(dieAt)) dead = true;
-      if (dead) throw new Error('the process died');
-      return inner.append(c, entries, o);
-    },
-  };
-}
 
 describe('timers and retry budgets after a crash', () => {
   it('a step that had run 50 s of its 60 s timeout times out 10 s after the resume, not 60', async () => {

@@ -26,6 +26,7 @@ import {
   type Input,
   type JournalRecord,
   type NewRecord,
+  type Notification,
   type Observation,
   type Plan,
   type Principal,
@@ -287,45 +288,21 @@ describe('commands in every campaign state', () => {
 
   it('notifications: a reply is delivered, a critical alarm or a node down asks a running campaign to pause', () => {
     const core = at('executing', { active: true });
-    const reply = decide(
-      core,
-      command({ type: 'notify', notification: { type: 'maintenance-reply', notice: 'n', reply: 'ack' } }),
-      ctx,
-    );
+    const notify = (notification: Notification, state = core) =>
+      decide(state, command({ type: 'notify', notification }), ctx);
+    const reply = notify({ type: 'maintenance-reply', notice: 'n', reply: 'ack' });
     expect(reply.effects).toEqual([{ type: 'deliver-reply', notice: 'n', reply: 'ack' }]);
-    const critical = decide(
-      core,
-      command({
-        type: 'notify',
-        notification: { type: 'alarm', severity: 'critical', object: 'cmp-1', message: 'fire' },
-      }),
-      ctx,
-    );
+    const critical = notify({ type: 'alarm', severity: 'critical', object: 'cmp-1', message: 'fire' });
     expect(critical.records.map((r) => r.type)).toEqual(['audit', 'alarm', 'request']);
-    const down = decide(
-      core,
-      command({ type: 'notify', notification: { type: 'node-event', node: 'cmp-2', event: 'down' } }),
-      ctx,
-    );
+    const down = notify({ type: 'node-event', node: 'cmp-2', event: 'down' });
     expect(down.records[2]).toMatchObject({
       request: 'pause',
       reason: expect.stringContaining('cmp-2 went down'),
     });
-    const minor = decide(
-      core,
-      command({
-        type: 'notify',
-        notification: { type: 'alarm', severity: 'minor', object: 'x', message: 'm' },
-      }),
-      ctx,
-    );
+    const minor = notify({ type: 'alarm', severity: 'minor', object: 'x', message: 'm' });
     expect(minor.records.map((r) => r.type)).toEqual(['audit', 'alarm']);
     // Resting: recorded, no request.
-    const resting = decide(
-      at('paused'),
-      command({ type: 'notify', notification: { type: 'node-event', node: 'cmp-2', event: 'down' } }),
-      ctx,
-    );
+    const resting = notify({ type: 'node-event', node: 'cmp-2', event: 'down' }, at('paused'));
     expect(resting.records.map((r) => r.type)).toEqual(['audit', 'alarm']);
   });
 });

@@ -24,7 +24,8 @@ import type { Plan } from '../src/model/plan.js';
 import { createPlan } from '../src/planner/create-plan.js';
 import type { JournalEntry, StateStore } from '../src/ports/state-store.js';
 import { createFileStore } from '../src/stores/file-store.js';
-import { createMemoryStore, type MemoryStateStore } from '../src/stores/memory-store.js';
+import { createMemoryStore } from '../src/stores/memory-store.js';
+import { dyingStore } from './support/dying-store.js';
 import { FakeCloud, type FakeState } from './support/fake-cloud.js';
 
 const EXAMPLE = 'minimal';
@@ -480,21 +481,6 @@ describe('locks', () => {
 
 // ---------------------------------------------------------------------------------------------------
 // Deterministic crashes: the journal's store dies at a chosen record, a new engine resumes.
-
-/** A store that dies (every append rejects from then on) when an append contains a chosen record. */
-function dyingStore(inner: MemoryStateStore, dieAt: (entry: JournalEntry) => boolean): StateStore {
-  let dead = false;
-  return {
-    lock: (c, owner, o) => inner.lock(c, owner, o),
-    read: (c, o) => inner.read(c, o),
-    list: (o) => inner.list(o),
-    append: async (c, entries, o) => {
-      if (!dead && entries.some(dieAt)) dead = true;
-      if (dead) throw new Error('the process died');
-      return inner.append(c, entries, o);
-    },
-  };
-}
 
 const stepRecord = (step: string, event: string) => (e: JournalEntry) =>
   e.type === 'step' && e['step'] === step && e['event'] === event;

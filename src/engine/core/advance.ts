@@ -87,7 +87,7 @@ function advanceExecution(
       return {
         records: [
           alarm('major', 'window-closing', `wave-${wave.index}`, closing, ctx),
-          ...transitionRecords(s, 'pause', `${closing}: resume in the next window, giving its finishBy`, ctx),
+          ...moveTo('pause', `${closing}: resume in the next window, giving its finishBy`).records,
         ],
         effects: [],
       };
@@ -149,17 +149,6 @@ function advanceExecution(
   if (left.length === 0 || tolerated)
     return start({ type: 'verify-wave', key: `verify:${wave.index}`, wave: wave.index });
   return moveTo('pause', s.reason ?? 'paused');
-}
-
-/** The records of a transition, none when the machine does not allow it now. */
-function transitionRecords(
-  s: CoreState['snapshot'],
-  event: CampaignEvent,
-  reason: string,
-  ctx: DecideContext,
-) {
-  const next = transition(s, event, reason, ctx);
-  return next ? [next] : [];
 }
 
 function advanceRollback(
