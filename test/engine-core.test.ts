@@ -175,6 +175,8 @@ describe('commands in every campaign state', () => {
         restoring: 'accepted',
       },
       approve: {},
+      // Skipping a pending step of a resting campaign: journaled, and nothing moves yet.
+      skip: { created: 'accepted', paused: 'accepted', failed: 'accepted' },
       pause: {},
       abort: {
         created: 'abort',
@@ -201,6 +203,7 @@ describe('commands in every campaign state', () => {
     start: { type: 'start' },
     resume: { type: 'resume' },
     approve: { type: 'approve' },
+    skip: { type: 'skip', step: plan.waves[0]?.steps[0]?.id as string },
     pause: { type: 'pause' },
     abort: { type: 'abort' },
     rollback: { type: 'rollback' },
@@ -238,6 +241,48 @@ describe('commands in every campaign state', () => {
     expect(d.records.map((r) => r.type)).toEqual(['audit', 'wave', 'campaign']);
     expect(d.records[1]).toMatchObject({ wave: 0, event: 'approved' });
     expect(d.activate).toBe(true);
+  });
+
+  it('skip marks a failed step skipped (audited, with who and why) and lets the steps after it run', () => {
+    const core = at('paused');
+    const step = plan.waves[0]?.steps.find((st) => (core.index.dependents.get(st.id) ?? []).length > 0);
+    const id = step?.id as string;
+    for (const [event, from, to] of [
+      ['start', 'pending', 'running'],
+      ['fail', 'running', 'failed'],
+    ] as const)
+      evolve(core, { type: 'step', at: ctx.now, step: id, event, from, to, seq: core.snapshot.seq + 1 });
+    const d = decide(core, command({ type: 'skip', step: id, reason: 'known flaky check' }), ctx);
+    expect(d.refusal).toBeUndefined();
+    expect(d.records.map((r) => r.type)).toEqual(['audit', 'step']);
+    expect(d.records[0]).toMatchObject({ action: 'skip', allowed: true });
+    expect(d.records[1]).toMatchObject({
+      step: id,
+      event: 'skip',
+      from: 'failed',
+      to: 'skipped',
+      error: { code: 'skipped', message: `known flaky check (${operator.id})` },
+    });
+    for (const r of d.records) evolve(core, { ...r, seq: core.snapshot.seq + 1 } as JournalRecord);
+    expect(core.snapshot.steps[id]?.state).toBe('skipped');
+  });
+
+  it('skip refuses unknown, succeeded and check-empty steps, naming why', () => {
+    const core = at('paused');
+    const refusal = (step: string) =>
+      (decide(core, command({ type: 'skip', step }), ctx).refusal as Error | undefined)?.message;
+    expect(refusal('nope')).toBe('the plan has no step "nope"');
+    const check = plan.waves.flatMap((w) => w.steps).find((st) => st.kind === 'check-empty');
+    expect(refusal(check?.id as string)).toMatch(/checks that node ".*" is empty before it goes down/);
+    const id = plan.waves[0]?.steps[0]?.id as string;
+    for (const [event, from, to] of [
+      ['start', 'pending', 'running'],
+      ['succeed', 'running', 'succeeded'],
+    ] as const)
+      evolve(core, { type: 'step', at: ctx.now, step: id, event, from, to, seq: core.snapshot.seq + 1 });
+    expect(refusal(id)).toBe(
+      `step "${id}" is succeeded: only a pending, failed or timed-out step can be skipped`,
+    );
   });
 
   it('resume of a campaign that changed something retries its failed steps, then resumes', () => {

@@ -14,7 +14,8 @@ import { didYouMean } from '../util/did-you-mean.js';
 
 /**
  * The built-in policy: `viewer` reads; `operator` also creates, starts, pauses, resumes, approves and
- * answers maintenance notices; `admin` may do everything, including abort, rollback, restore and commit.
+ * answers maintenance notices; `admin` may do everything, including skip, abort, rollback, restore and
+ * commit.
  */
 export const DEFAULT_ROLES: Readonly<Record<string, readonly Action[]>> = Object.freeze({
   viewer: Object.freeze(['read'] as const),

@@ -39,6 +39,12 @@ export type Command =
   | { readonly type: 'resume'; readonly finishBy?: string | undefined }
   /** Pass the approval gate the campaign waits at. */
   | { readonly type: 'approve'; readonly finishBy?: string | undefined }
+  /**
+   * Give up on one step of a resting campaign (failed, timed out, or not yet run): it counts as done,
+   * so the steps after it may run. An operator's judgement, audited; a node's `check-empty` cannot be
+   * skipped (its node would go down with instances on it).
+   */
+  | { readonly type: 'skip'; readonly step: string; readonly reason?: string | undefined }
   /** Rest at the next safe point. */
   | { readonly type: 'pause'; readonly reason?: string | undefined }
   /** Stop at once: running steps are cancelled and the campaign fails. */
@@ -68,6 +74,7 @@ export const COMMAND_ACTION: Readonly<Record<CommandType, Action>> = {
   start: 'start',
   resume: 'resume',
   approve: 'approve',
+  skip: 'skip',
   pause: 'pause',
   abort: 'abort',
   rollback: 'rollback',

@@ -240,13 +240,24 @@ export function createHttpHandler(service: CampaignService, options: HttpHandler
         return;
       }
       const body = await readJson(req, limits.action, false);
-      let reason: string | undefined;
+      let options: { reason?: string | undefined; step?: string | undefined } = {};
       if (body !== undefined) {
         const parsed = ActionRequestSchema.safeParse(body, { reportInput: true });
         if (!parsed.success) throw invalidRequest(fromZodIssues(parsed.error.issues, ActionRequestSchema));
-        reason = parsed.data.reason;
+        options = parsed.data;
       }
-      const result = await service.act(principal, id, action as CampaignAction, { reason });
+      if ((action === 'skip') !== (options.step !== undefined))
+        throw invalidRequest([
+          {
+            code: 'invalid_value',
+            path: ['step'],
+            message:
+              action === 'skip'
+                ? 'expected the step to skip: { "step": "<step id>" }'
+                : `expected no step: only skip takes one, not ${action}`,
+          },
+        ]);
+      const result = await service.act(principal, id, action as CampaignAction, options);
       sendJson(res, 202, result, { location: result.href });
     },
     async getJournal({ res, principal, params, url }) {

@@ -234,7 +234,7 @@ function build(): Json {
         post: {
           operationId: 'postAction',
           tags: ['campaigns'],
-          summary: 'Start, pause, resume, abort, roll back, approve, restore or commit',
+          summary: 'Start, pause, resume, abort, roll back, approve, skip a step, restore or commit',
           description:
             'Answers once the engine accepted the action (authorized, allowed in the current state); runs go ' +
             'on in the background: follow them with `/events`. Concurrent actions on one campaign are ' +

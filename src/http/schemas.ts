@@ -20,6 +20,7 @@ export const CAMPAIGN_ACTIONS = [
   'abort',
   'rollback',
   'approve',
+  'skip',
   'restore',
   'commit',
 ] as const;
@@ -54,10 +55,12 @@ export type CreateCampaignRequest = z.output<typeof CreateCampaignRequestSchema>
 /** The optional body of `POST /v1/campaigns/{id}/actions/{action}`. */
 export const ActionRequestSchema = z.strictObject(
   {
-    /** Why: recorded in the journal by `pause` and `abort`. */
+    /** Why: recorded in the journal by `pause`, `abort`, `rollback` and `skip`. */
     reason: z.string().min(1).max(500).optional(),
+    /** The step `skip` gives up on (required by `skip`, refused by the other actions). */
+    step: z.string().min(1).max(300).optional(),
   },
-  { error: 'expected an object { reason? }' },
+  { error: 'expected an object { reason?, step? }' },
 );
 
 const severity = z.enum(['critical', 'major', 'minor', 'warning'], {

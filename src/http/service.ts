@@ -142,7 +142,8 @@ export interface CampaignService {
     principal: Principal,
     id: string,
     action: CampaignAction,
-    options?: { readonly reason?: string | undefined },
+    /** `reason` for pause, abort, rollback and skip; `step`, the step `skip` gives up on. */
+    options?: { readonly reason?: string | undefined; readonly step?: string | undefined },
   ): Promise<ActionResult>;
   /** Validates a notification and hands it to the campaign's engine. Resolves to the journal's last seq. */
   notify(principal: Principal, id: string, body: unknown): Promise<number>;
@@ -403,8 +404,13 @@ class Service implements CampaignService {
       ? (action as CampaignAction)
       : undefined;
     if (command === undefined || entry.fault) throw new ForbiddenError(principal.id, action, decision.reason);
-    // The engine journals the refusal (and throws it); its answer is the one that counts.
-    const accepted = await this.#send(entry, principal, { type: command });
+    // The engine journals the refusal (and throws it) before it looks at a skip's step; its answer is
+    // the one that counts.
+    const accepted = await this.#send(
+      entry,
+      principal,
+      command === 'skip' ? { type: 'skip', step: '' } : ({ type: command } as Command),
+    );
     this.#log('info', `service.${command}`, `${command} by ${principal.id}`, id);
     return { ...this.#summary(entry), action: command, seq: accepted.seq };
   }
@@ -557,16 +563,18 @@ class Service implements CampaignService {
     principal: Principal,
     id: string,
     action: CampaignAction,
-    options: { readonly reason?: string | undefined } = {},
+    options: { readonly reason?: string | undefined; readonly step?: string | undefined } = {},
   ): Promise<ActionResult> {
     await this.#loaded;
     const entry = this.#entry(id);
     this.#assertOpen();
     this.#assertHealthy(entry);
     const command: Command =
-      action === 'pause' || action === 'abort' || action === 'rollback'
-        ? { type: action, reason: options.reason }
-        : { type: action };
+      action === 'skip'
+        ? { type: 'skip', step: options.step ?? '', reason: options.reason }
+        : action === 'pause' || action === 'abort' || action === 'rollback'
+          ? { type: action, reason: options.reason }
+          : { type: action };
     // Resolves once the engine accepted it (journaled, under way) or refused it: no guessing here.
     await this.#send(entry, principal, command);
     this.#log('info', `service.${action}`, `${action} by ${principal.id}`, id);

@@ -8,6 +8,7 @@ export const ACTIONS = [
   'pause',
   'resume',
   'approve',
+  'skip',
   'abort',
   'rollback',
   'restore',

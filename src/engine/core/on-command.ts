@@ -11,8 +11,8 @@ import { COMMAND_ACTION, type Command } from '../commands.js';
 import type { NewRecord } from '../journal.js';
 import { type CampaignEvent, RESTING_STATES } from '../machine.js';
 import type { DecideContext, Decision } from './decision.js';
-import { alarm, request, transition } from './records.js';
-import { type CoreState, currentWave, openGate } from './state.js';
+import { alarm, request, stepRecord, transition } from './records.js';
+import { type CoreState, currentWave, openGate, stateOf } from './state.js';
 import { windowProblem } from './window.js';
 
 /** Decides a command the authorizer has answered. */
@@ -107,6 +107,8 @@ export function onCommand(
         { type: 'wave', at: ctx.now, wave, event: 'approved' },
       ]);
     }
+    case 'skip':
+      return onSkip(core, command, audit(true), running, ctx) ?? refuse();
     case 'pause':
       if (!running) return refuse();
       return {
@@ -183,4 +185,43 @@ function onNotification(
         effects: [],
       };
   }
+}
+
+/** Steps an operator may skip: those that did not succeed and are not running. */
+const SKIPPABLE = new Set(['pending', 'failed', 'timed-out']);
+
+/** `skip`: the step is marked skipped (its dependents may run); undefined when the state refuses it. */
+function onSkip(
+  core: CoreState,
+  command: Extract<Command, { type: 'skip' }>,
+  audit: NewRecord,
+  running: boolean,
+  ctx: DecideContext,
+): Decision | undefined {
+  const s = core.snapshot;
+  if (running || !['paused', 'failed', 'created'].includes(s.state)) return undefined;
+  const entry = core.index.steps.get(command.step);
+  const invalid = (message: string): Decision => ({
+    records: [],
+    effects: [],
+    refusal: new EscalatorError(ErrorCode.InvalidOption, message),
+  });
+  if (!entry) return invalid(`the plan has no step "${command.step}"`);
+  if (entry.step.kind === 'check-empty')
+    return invalid(
+      `step "${command.step}" checks that node "${entry.step.node}" is empty before it goes down: it cannot be skipped (move or stop the instances, then resume)`,
+    );
+  const state = stateOf(s, command.step);
+  if (!SKIPPABLE.has(state))
+    return invalid(
+      `step "${command.step}" is ${state}: only a pending, failed or timed-out step can be skipped`,
+    );
+  const reason = `${command.reason ?? 'skipped by an operator'} (${audit.type === 'audit' ? audit.principal.id : ''})`;
+  return {
+    records: [
+      audit,
+      stepRecord(s, command.step, 'skip', ctx, { error: { code: 'skipped', message: reason } }),
+    ],
+    effects: [],
+  };
 }
