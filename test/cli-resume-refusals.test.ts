@@ -2,7 +2,7 @@
  * `escalator resume --journal DIR`, run as a real child process, refuses a campaign it must not touch —
  * its lock held by a live engine elsewhere, its journal empty or cut short — with one line on stderr
  * that ends with the error's code, and exit code 1: no stack trace. `--break-lock` takes the lock over
- * and says whose it was.
+ * and says whose it was, in the log and in the journal's audit trail.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -104,6 +104,16 @@ describe('escalator resume refusals (child process)', () => {
       ),
     ]);
     expect(code).toBe(0); // the kept campaign had completed
+    // And the journal keeps who took the lock over, from whom.
+    const audits = readFileSync(join(campaignDir, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; principal?: { id: string }; reason?: string })
+      .filter((r) => r.type === 'audit');
+    expect(audits.at(-1)).toMatchObject({
+      principal: { id: 'local-operator' },
+      reason: expect.stringMatching(/^took over the lock of escalator-1@pod-7f9c .*\(broken\)/),
+    });
   }, 90_000);
 
   it('refuses an empty journal rather than starting the campaign anew: [ESC_JOURNAL_CORRUPT], exit 1', async () => {

@@ -35,6 +35,7 @@ import { FakeCloud } from './support/fake-cloud.js';
 import { createFakeNode } from './support/fake-node-ssh.js';
 import { type NodeEvent, readScripted, releaseReboot } from './support/scripted-nodes.js';
 import { startSshd } from './support/sshd.js';
+import { withoutCooldowns } from './support/without-cooldowns.js';
 
 const admin = { id: 'ada', roles: ['admin'] };
 let inventory: Inventory;
@@ -43,7 +44,7 @@ let plan: Plan;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  inventory = await loadInventory('examples/minimal/inventory.yaml');
+  inventory = withoutCooldowns(await loadInventory('examples/minimal/inventory.yaml'));
   campaign = await loadCampaign('examples/minimal/campaign.yaml', { inventory });
   plan = createPlan(inventory, campaign);
 });

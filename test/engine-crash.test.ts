@@ -27,6 +27,7 @@ import { createFileStore } from '../src/stores/file-store.js';
 import { createMemoryStore } from '../src/stores/memory-store.js';
 import { dyingStore } from './support/dying-store.js';
 import { FakeCloud, type FakeState } from './support/fake-cloud.js';
+import { withoutCooldowns } from './support/without-cooldowns.js';
 
 const EXAMPLE = 'minimal';
 const TRIALS = 50;
@@ -182,7 +183,7 @@ function childDir(prefix: string): string {
 }
 
 beforeAll(async () => {
-  inventory = await loadInventory(`examples/${EXAMPLE}/inventory.yaml`);
+  inventory = withoutCooldowns(await loadInventory(`examples/${EXAMPLE}/inventory.yaml`));
   campaign = await loadCampaign(`examples/${EXAMPLE}/campaign.yaml`, { inventory });
   plan = createPlan(inventory, campaign);
 });

@@ -23,6 +23,7 @@ import {
   type Plan,
   type Principal,
   replay,
+  verifyPlan,
   WindowClosedError,
 } from '../src/index.js';
 import { simulateCampaign } from '../src/simulator/index.js';
@@ -270,6 +271,44 @@ describe('on the simulator', () => {
       }
     }
     expect(pairs).toBeGreaterThan(5);
+  });
+
+  it('members that stay on their node are impacts too: the next impact waits until the group rested', async () => {
+    // In the minimal example web-1 and web-2 cannot move: each is down while its own host reboots.
+    // With a long recoverySeconds, the second host's reboot must wait for web-1 to have rested.
+    const minimal = await loadInventory('examples/minimal/inventory.yaml');
+    const campaign = await loadCampaign('examples/minimal/campaign.yaml', { inventory: minimal });
+    const inventory = {
+      ...minimal,
+      serverGroups: minimal.serverGroups.map((g) => ({ ...g, recoverySeconds: 1800 })),
+    };
+    const plan = createPlan(inventory, campaign);
+    expect(verifyPlan(inventory, campaign, plan).ok).toBe(true);
+    const result = await simulateCampaign({ inventory, campaign, seed: 1 });
+    expect(result.outcome.state).toBe('completed');
+    const [web] = result.availability.groups;
+    expect(web).toMatchObject({ name: 'web', recoverySeconds: 1800, impacts: 2, breachCount: 0 });
+    expect(web?.shortestGapSeconds).toBeGreaterThanOrEqual(1800);
+  });
+
+  it("the checker measures the cool-downs a wave needs against the wave's expected duration", async () => {
+    const ha = await loadInventory('examples/ha/inventory.yaml');
+    const haCampaign = await loadCampaign('examples/ha/campaign.yaml', { inventory: ha });
+    const inventory = {
+      ...ha,
+      serverGroups: ha.serverGroups.map((g) => ({ ...g, recoverySeconds: 900 })),
+    };
+    const plan = createPlan(inventory, haCampaign);
+    expect(verifyPlan(inventory, haCampaign, plan).violations).toEqual([]);
+    // The same waves promised in a quarter of the time: the group cool-downs alone take longer.
+    const rushed = {
+      ...plan,
+      waves: plan.waves.map((w) => ({ ...w, expectedSeconds: Math.floor(w.expectedSeconds / 4) })),
+    };
+    const verdict = verifyPlan(inventory, haCampaign, rushed);
+    const found = verdict.violations.filter((v) => v.code === 'recovery-time');
+    expect(found.length).toBeGreaterThan(0);
+    expect(found[0]?.message).toMatch(/needs \d+ × recoverySeconds 900 = \d+ s/);
   });
 
   it('a window that closes mid-campaign stops it at a wave boundary with window-closing; a later window finishes it', async () => {

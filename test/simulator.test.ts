@@ -30,6 +30,7 @@ describe('Accountant', () => {
           { name: 'b1' },
         ],
         vnfs: [{ name: 'V', minAvailable: 2 }],
+        serverGroups: [],
         clusters: [],
         services: new Map(),
       },
@@ -68,13 +69,14 @@ describe('Accountant', () => {
       {
         instances: [{ name: 'x', vnf: 'W' }],
         vnfs: [{ name: 'W', minAvailable: 1 }],
+        serverGroups: [],
         clusters: [],
         services: new Map(),
       },
       0,
     );
-    a.pause('x', 300);
-    a.pause('x', 200);
+    a.pause('x', 300, 100);
+    a.pause('x', 200, 1000);
     a.instance('x', false, 2000);
     const [w] = a.report(4500).vnfs;
     expect(w).toMatchObject({ minRunning: 0, downSeconds: 2.5, pauses: 2, pauseSeconds: 0.5 });
@@ -86,6 +88,7 @@ describe('Accountant', () => {
       {
         instances: [],
         vnfs: [],
+        serverGroups: [],
         clusters: [{ name: 'C', members: ['n1', 'n2', 'n3'], minAvailable: 2 }],
         services: new Map(),
       },
@@ -103,7 +106,13 @@ describe('Accountant', () => {
 
   it('counts a control-plane service out only when no node serves it', () => {
     const a = new Accountant(
-      { instances: [], vnfs: [], clusters: [], services: new Map([['S', ['n1', 'n2']]]) },
+      {
+        instances: [],
+        serverGroups: [],
+        vnfs: [],
+        clusters: [],
+        services: new Map([['S', ['n1', 'n2']]]),
+      },
       0,
     );
     a.serving('S', 'n1', false, 1000); // n2 still serves
@@ -114,6 +123,43 @@ describe('Accountant', () => {
     a.serving('S', 'n1', true, 6000);
     expect(a.report(8000).services).toEqual([
       { name: 'S', intervals: [{ from: 2000, to: 6000 }], downSeconds: 4 },
+    ]);
+  });
+
+  it("measures the rest between a server group's impacts, live, cold or down, and names breaches", () => {
+    const a = new Accountant(
+      {
+        instances: [
+          { name: 'g1', serverGroup: 'G' },
+          { name: 'g2', serverGroup: 'G' },
+          { name: 'g3', serverGroup: 'G' },
+          { name: 'h1', serverGroup: 'H' },
+        ],
+        serverGroups: [
+          { name: 'G', recoverySeconds: 30 },
+          { name: 'H', recoverySeconds: 0 }, // nothing to measure
+        ],
+        vnfs: [],
+        clusters: [],
+        services: new Map(),
+      },
+      0,
+    );
+    a.pause('g1', 500, 10_000); // live: impacted 10.0–10.5 s
+    a.instance('g2', false, 45_000); // down 34.5 s later: rested enough
+    a.instance('g2', true, 100_000);
+    a.instance('g3', false, 120_000); // 20 s after: a breach
+    a.instance('g3', true, 130_000);
+    a.instance('h1', false, 131_000);
+    expect(a.report(200_000).groups).toEqual([
+      {
+        name: 'G',
+        recoverySeconds: 30,
+        impacts: 3,
+        shortestGapSeconds: 20,
+        breaches: [{ instance: 'g3', at: 120_000, gapSeconds: 20 }],
+        breachCount: 1,
+      },
     ]);
   });
 });

@@ -31,6 +31,7 @@ import { buildIndex } from './rules/inventory-index.js';
 import { checkMigrations } from './rules/migrations.js';
 import { checkControllersFirst, checkDependencies, SiteOrder } from './rules/order.js';
 import { Placement } from './rules/placement.js';
+import { checkRecovery } from './rules/recovery.js';
 import { StepRules } from './rules/steps.js';
 import { WaveSize } from './rules/wave-size.js';
 import { Findings, type PlanViolation, ViolationCode } from './violations.js';
@@ -68,7 +69,8 @@ export interface PlanVerdict {
  * instances that stay on them) with a kind the node's roles allow; migrate steps match the declared
  * migrations one to one; every node has its upgrade, verification and (computes) disable, check-empty
  * and enable steps; versions are the campaign's; `after` names this wave's or earlier steps without a
- * cycle; and each node's steps depend on its earlier ones in the order of a node's upgrade.
+ * cycle; each node's steps depend on its earlier ones in the order of a node's upgrade; and a wave's
+ * `expectedSeconds` leaves room for the `recoverySeconds` between impacts on a server group's members.
  *
  * State that the plan does not touch is the inventory's problem, not the plan's: a cluster, server
  * group, VNF or shared-service group is only checked in waves that take one of its members down,
@@ -144,6 +146,7 @@ function check(
     checkAvailability(findings, placement, resident, moved.instances, w);
     // After the migrations: a step's instances are judged where the wave leaves them.
     steps?.wave(wave, w, members);
+    if (withSteps) checkRecovery(findings, placement, wave, w);
   });
 
   checkMissing(findings, index, firstWave);

@@ -99,6 +99,11 @@ export const ViolationCode = {
    * installed ones.
    */
   StepSoftware: 'step-software',
+  /**
+   * A wave's `expectedSeconds` is shorter than the cool-downs it needs: impacting k members of a server
+   * group, at most `maxImpacted` at a time, takes (⌈k / maxImpacted⌉ − 1) × `recoverySeconds`.
+   */
+  RecoveryTime: 'recovery-time',
 } as const;
 
 /** One of the values of {@link ViolationCode}. */

@@ -22,7 +22,7 @@ import type { Adapters } from '../ports/adapters.js';
 import type { Authorizer, Principal } from '../ports/authorizer.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
-import type { JournalEntry, StateStore, StoreLock } from '../ports/state-store.js';
+import type { JournalEntry, LockTakeover, StateStore, StoreLock } from '../ports/state-store.js';
 import { COMMAND_ACTION, type Command, type Notification } from './commands.js';
 import { describeError, type ErrorInfo } from './core/effects.js';
 import type { EngineEvents } from './events.js';
@@ -73,6 +73,18 @@ export interface NewCampaign {
    * @defaultValue false
    */
   readonly unsafePlan?: boolean | undefined;
+}
+
+/** Options of {@link Engine.open}. */
+export interface OpenOptions {
+  /**
+   * Take the campaign's lock even from a live holder (`--break-lock`): only when that engine is
+   * certainly not running. Needs `principal`, who must be allowed to `resume`.
+   * @defaultValue false
+   */
+  readonly breakLock?: boolean | undefined;
+  /** Who opens the campaign: named in the audit record of a lock takeover. Defaults to the engine's owner. */
+  readonly principal?: Principal | undefined;
 }
 
 /** Where a campaign rests. */
@@ -216,21 +228,44 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /**
    * Loads a campaign from its journal (after a crash, or in another process) and takes its lock.
-   * Nothing runs until a command (`resume`) says so.
-   * @throws `JournalCorruptError` when the journal is damaged; `LockedError` when another engine runs it.
+   * Nothing runs until a command (`resume`) says so. Taking over the lock of an engine that is gone (an
+   * expired lease, a dead process) or, with `breakLock`, of a live one is audited in the journal and
+   * told in {@link Engine.tookOver}.
+   * @throws `JournalCorruptError` when the journal is damaged; `LockedError` when another engine runs it;
+   * `ForbiddenError` when `breakLock` is asked by someone who may not `resume`.
    */
-  async open(id: string): Promise<CampaignSnapshot> {
+  async open(id: string, options: OpenOptions = {}): Promise<CampaignSnapshot> {
     const current = this.#runner.core?.snapshot;
     if (current)
       throw new EscalatorError(ErrorCode.InvalidOption, `this engine already holds campaign "${current.id}"`);
-    this.#lock = await this.#store.lock(id, this.#owner);
+    const principal = options.principal ?? { id: this.#owner, roles: [], via: 'local' };
+    // Breaking a live lock is an administrative act: checked before the lock is touched.
+    const decision = options.breakLock ? await this.#authorize(principal, 'resume', id) : undefined;
+    this.#lock = await this.#store.lock(id, this.#owner, { breakLock: options.breakLock });
     try {
       this.#runner.load(replay(id, await this.#store.read(id)));
+      const takeover = this.#lock.tookOver;
+      if (takeover)
+        await this.#runner.begin([
+          {
+            type: 'audit',
+            at: new Date(this.#clock.now()).toISOString(),
+            principal,
+            action: 'resume',
+            allowed: true,
+            reason: `took over the lock of ${takeover.holder} (${takeover.reason})${decision ? `; ${decision.reason}` : ''}`,
+          },
+        ]);
     } catch (error) {
       await this.#releaseLock();
       throw error;
     }
     return this.#need();
+  }
+
+  /** Whose lock {@link Engine.open} took over, and why; undefined when the lock was free. */
+  get tookOver(): LockTakeover | undefined {
+    return this.#lock?.tookOver;
   }
 
   /**
@@ -335,7 +370,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   // -----------------------------------------------------------------------------------------------
 
   /** Checks an action before a campaign exists (no journal to audit in: the denial is logged). */
-  async #authorize(principal: Principal, action: 'create' | 'start', id: string) {
+  async #authorize(principal: Principal, action: 'create' | 'start' | 'resume', id: string) {
     const decision = await this.#authorizer.authorize(principal, action, id);
     if (decision.allowed) return decision;
     this.#logger?.log({

@@ -25,6 +25,7 @@ export {
   Engine,
   type EngineOptions,
   type NewCampaign,
+  type OpenOptions,
 } from './engine.js';
 export type { EngineEvents } from './events.js';
 export {

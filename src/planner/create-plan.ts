@@ -172,7 +172,7 @@ function vnfImpact(world: World, drafts: WaveDraft[], waves: Wave[]): VnfImpact[
       if (m.mode === 'live') row.liveMigrations++;
       else {
         row.coldMigrations++;
-        row.instanceDownSeconds += migrationSeconds(world, m);
+        row.instanceDownSeconds += migrationSeconds(m);
       }
     }
     for (const [v, down] of downPerVnf) {

@@ -34,13 +34,32 @@ export function timeoutFor(expectedSeconds: number): number {
 }
 
 /** Expected seconds of one migration. */
-export function migrationSeconds(world: World, m: PlannedMigration): number {
+export function migrationSeconds(m: PlannedMigration): number {
   const [, memoryMiB, diskGiB] = m.instance.resources;
   return m.mode === 'live'
     ? STEP_SECONDS.liveBase + memoryMiB / STEP_SECONDS.liveMiBPerSecond
-    : STEP_SECONDS.coldBase +
-        diskGiB / STEP_SECONDS.coldGiBPerSecond +
-        (world.groups[m.instance.group]?.recoverySeconds ?? 0);
+    : STEP_SECONDS.coldBase + diskGiB / STEP_SECONDS.coldGiBPerSecond;
+}
+
+/**
+ * The longest wait a wave spends on server groups' cool-downs: impacting k members of a group (moved,
+ * or left on a node that stops or reboots them), at most `maxImpacted` at a time, waits
+ * (⌈k / maxImpacted⌉ − 1) × `recoverySeconds` between them.
+ */
+function cooldownSeconds(world: World, wave: WaveDraft, stopStart: boolean): number {
+  const impacted = new Map<number, number>();
+  const add = (group: number) => {
+    if (group >= 0) impacted.set(group, (impacted.get(group) ?? 0) + 1);
+  };
+  for (const m of wave.migrations) add(m.instance.group);
+  for (const n of wave.nodes)
+    if (n.disruption === 'reboot' || stopStart) for (const i of wave.stays.get(n.index) ?? []) add(i.group);
+  let longest = 0;
+  for (const [g, k] of impacted) {
+    const group = world.groups[g];
+    if (group) longest = Math.max(longest, (Math.ceil(k / group.maxImpacted) - 1) * group.recoverySeconds);
+  }
+  return longest;
 }
 
 /** A step of one kind as the builder writes it: no timeout (derived), `after` may be left out. */
@@ -130,7 +149,7 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
       m.instance.group >= 0 && m.batch > 0
         ? lastOfBatch.get(`${m.instance.group}:${m.batch - 1}`)
         : undefined;
-    const seconds = migrationSeconds(world, m);
+    const seconds = migrationSeconds(m);
     steps.push(
       step({
         id,
@@ -293,7 +312,12 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
       }),
     );
   }
+  const stopStart = world.campaign.strategy.instanceAction === 'stop-start';
   const expectedSeconds =
-    notifyLead + migrationSpan + longestNode + (notifyIds.length > 0 ? STEP_SECONDS.notifyDone : 0);
+    notifyLead +
+    migrationSpan +
+    cooldownSeconds(world, wave, stopStart) +
+    longestNode +
+    (notifyIds.length > 0 ? STEP_SECONDS.notifyDone : 0);
   return { steps, expectedSeconds: Math.round(expectedSeconds) };
 }

@@ -29,6 +29,27 @@ export interface VnfAvailability extends AvailabilityRow {
   readonly pauseSeconds: number;
 }
 
+/**
+ * One server group's impacts (a member down, or paused by a live migration) and the rest between
+ * them: an impact that starts less than `recoverySeconds` after another one ended is a breach.
+ */
+export interface GroupRecovery {
+  readonly name: string;
+  readonly recoverySeconds: number;
+  /** How many times a member was impacted. */
+  readonly impacts: number;
+  /** The shortest rest between the end of one impact and the start of the next; absent with fewer than two. */
+  readonly shortestGapSeconds?: number | undefined;
+  /** Impacts that started before the group had its `recoverySeconds` (the first ones kept). */
+  readonly breaches: readonly {
+    readonly instance: string;
+    readonly at: number;
+    readonly gapSeconds: number;
+  }[];
+  /** How many breaches there were in all. */
+  readonly breachCount: number;
+}
+
 /** What users would have felt. */
 export interface AvailabilityReport {
   readonly startedAt: number;
@@ -40,6 +61,8 @@ export interface AvailabilityReport {
   readonly services: readonly AvailabilityRow[];
   /** Every instance with downtime. */
   readonly instances: readonly AvailabilityRow[];
+  /** Server groups with `recoverySeconds`, and whether their members got it between impacts. */
+  readonly groups: readonly GroupRecovery[];
 }
 
 /** Tracks one quantity's intervals below a threshold. */
@@ -65,11 +88,45 @@ const seconds = (intervals: readonly Interval[]) => intervals.reduce((s, i) => s
 
 /** The definition of what is watched. @internal */
 export interface AccountingModel {
-  readonly instances: readonly { name: string; vnf?: string | undefined }[];
+  readonly instances: readonly { name: string; vnf?: string | undefined; serverGroup?: string | undefined }[];
+  readonly serverGroups: readonly { name: string; recoverySeconds: number }[];
   readonly vnfs: readonly { name: string; minAvailable: number }[];
   readonly clusters: readonly { name: string; members: readonly string[]; minAvailable: number }[];
   /** Control-plane service name → nodes that serve it. */
   readonly services: ReadonlyMap<string, readonly string[]>;
+}
+
+/** How many breaches a group's report lists. */
+const BREACHES_KEPT = 20;
+
+/** A group's impacts as they happen: rests are measured when an impact starts. */
+class GroupTrack {
+  impacts = 0;
+  shortestGap = Number.POSITIVE_INFINITY;
+  readonly breaches: { instance: string; at: number; gapSeconds: number }[] = [];
+  breachCount = 0;
+  /** Members impacted now, with when it started. */
+  readonly open = new Map<string, number>();
+  /** When the latest impact ended. */
+  lastEnd: number | undefined;
+
+  constructor(readonly recoverySeconds: number) {}
+
+  start(instance: string, at: number): void {
+    this.impacts++;
+    if (this.lastEnd !== undefined) {
+      const gap = (at - this.lastEnd) / 1000;
+      this.shortestGap = Math.min(this.shortestGap, gap);
+      if (gap < this.recoverySeconds) {
+        this.breachCount++;
+        if (this.breaches.length < BREACHES_KEPT) this.breaches.push({ instance, at, gapSeconds: gap });
+      }
+    }
+  }
+
+  end(at: number): void {
+    this.lastEnd = Math.max(this.lastEnd ?? at, at);
+  }
 }
 
 /** @internal */
@@ -97,6 +154,8 @@ export class Accountant {
   readonly #services = new Map<string, { nodes: readonly string[]; track: Track }>();
   readonly #memberUp = new Map<string, boolean>(); // `${cluster}|${node}`
   readonly #serving = new Map<string, boolean>(); // `${service}|${node}`
+  readonly #groups = new Map<string, GroupTrack>();
+  readonly #groupOf = new Map<string, GroupTrack>();
 
   constructor(model: AccountingModel, now: number) {
     this.#startedAt = now;
@@ -110,8 +169,12 @@ export class Accountant {
         pauses: 0,
         pauseMs: 0,
       });
+    for (const g of model.serverGroups)
+      if (g.recoverySeconds > 0) this.#groups.set(g.name, new GroupTrack(g.recoverySeconds));
     for (const i of model.instances) {
       this.#instanceUp.set(i.name, true);
+      const group = this.#groups.get(i.serverGroup ?? '');
+      if (group) this.#groupOf.set(i.name, group);
       if (i.vnf && this.#vnfs.has(i.vnf)) {
         this.#vnfOf.set(i.name, i.vnf);
         const v = this.#vnfs.get(i.vnf);
@@ -148,6 +211,11 @@ export class Accountant {
     }
     if (up) track.up(now);
     else track.down(now);
+    const group = this.#groupOf.get(name);
+    if (group) {
+      if (up) group.end(now);
+      else group.start(name, now);
+    }
     const vnf = this.#vnfs.get(this.#vnfOf.get(name) ?? '');
     if (!vnf) return;
     vnf.running += up ? 1 : -1;
@@ -156,8 +224,11 @@ export class Accountant {
     else vnf.track.up(now);
   }
 
-  /** A live migration paused an instance for `ms`. */
-  pause(name: string, ms: number): void {
+  /** A live migration paused an instance for `ms`, from `now`. */
+  pause(name: string, ms: number, now: number): void {
+    const group = this.#groupOf.get(name);
+    group?.start(name, now);
+    group?.end(now + ms);
     const vnf = this.#vnfs.get(this.#vnfOf.get(name) ?? '');
     if (!vnf) return;
     vnf.pauses++;
@@ -221,6 +292,14 @@ export class Accountant {
         return { name, intervals, downSeconds: seconds(intervals) };
       }),
       instances,
+      groups: [...this.#groups].map(([name, g]) => ({
+        name,
+        recoverySeconds: g.recoverySeconds,
+        impacts: g.impacts,
+        shortestGapSeconds: Number.isFinite(g.shortestGap) ? g.shortestGap : undefined,
+        breaches: g.breaches,
+        breachCount: g.breachCount,
+      })),
     };
   }
 }

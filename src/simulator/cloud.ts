@@ -232,7 +232,8 @@ export class SimulatedCloud {
         if (this.#catalog[c]?.controlPlane) services.set(c, [...(services.get(c) ?? []), n.name]);
     this.#accountant = new Accountant(
       {
-        instances: inventory.instances.map((i) => ({ name: i.name, vnf: i.vnf })),
+        instances: inventory.instances.map((i) => ({ name: i.name, vnf: i.vnf, serverGroup: i.serverGroup })),
+        serverGroups: inventory.serverGroups,
         vnfs: inventory.vnfs,
         clusters: inventory.clusters,
         services,
@@ -366,7 +367,7 @@ export class SimulatedCloud {
         break;
       }
       case 'pause':
-        this.#accountant.pause(op.i, op.ms);
+        this.#accountant.pause(op.i, op.ms, op.at);
         break;
       case 'fault': {
         // Replayed after a restart, so a fault that struck does not strike again on resume.

@@ -4,7 +4,13 @@
  * whole campaign.
  * @module escalator/simulator
  */
-export type { AvailabilityReport, AvailabilityRow, Interval, VnfAvailability } from './availability.js';
+export type {
+  AvailabilityReport,
+  AvailabilityRow,
+  GroupRecovery,
+  Interval,
+  VnfAvailability,
+} from './availability.js';
 export {
   type CloudOperation,
   createSimulatedCloud,

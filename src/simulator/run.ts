@@ -263,21 +263,23 @@ export async function resumeSimulation(
     inventory: InventorySchema.parse(raw.inventory),
     campaign: CampaignSchema.parse(raw.campaign),
   };
-  const journalStore = createFileStore({ directory: join(directory, 'journal') });
-  // The lock is tried first, so that a takeover is reported and a held lock refused before anything.
-  const probe = await journalStore.lock(saved.campaign.metadata.name, `escalator-resume-${process.pid}`, {
-    breakLock: options.breakLock,
-  });
-  try {
-    if (probe.tookOver) options.onLockTakeover?.(probe.tookOver);
-    if (options.repair) await journalStore.repair(saved.campaign.metadata.name);
-  } finally {
-    await probe.release();
+  if (options.repair) {
+    // Repairing needs the lock; a takeover it makes is reported (the engine's open then finds it free).
+    const journalStore = createFileStore({ directory: join(directory, 'journal') });
+    const probe = await journalStore.lock(saved.campaign.metadata.name, `escalator-resume-${process.pid}`, {
+      breakLock: options.breakLock,
+    });
+    try {
+      if (probe.tookOver) options.onLockTakeover?.(probe.tookOver);
+      await journalStore.repair(saved.campaign.metadata.name);
+    } finally {
+      await probe.release();
+    }
   }
   return run(
     saved,
     { ...options, inventory: saved.inventory, campaign: saved.campaign, journal: directory },
-    true,
+    { breakLock: options.breakLock, onLockTakeover: options.onLockTakeover },
   );
 }
 
@@ -287,7 +289,7 @@ const ENDED = new Set(['completed', 'committed', 'rolled-back', 'restored']);
 async function run(
   saved: SavedSimulation,
   options: SimulationOptions,
-  resuming: boolean,
+  resuming: false | Pick<ResumeOptions, 'breakLock' | 'onLockTakeover'>,
 ): Promise<SimulationResult> {
   const ops = options.journal ? readOperations(join(options.journal, 'cloud.jsonl')) : [];
   const store: StateStore = options.journal
@@ -323,7 +325,11 @@ async function run(
     // The campaign's lock first: a second process on the same directory is refused (LockedError)
     // before it writes a line to the cloud's log. A fresh campaign takes it in `start`, and its cloud
     // writes nothing before it does.
-    if (entries.length > 0) alreadyEnded = ENDED.has((await engine.open(id)).state);
+    if (resuming && entries.length > 0) {
+      const opened = await engine.open(id, { principal: LOCAL_OPERATOR, breakLock: resuming.breakLock });
+      if (engine.tookOver) resuming.onLockTakeover?.(engine.tookOver);
+      alreadyEnded = ENDED.has(opened.state);
+    }
     cloud.replay(ops);
     if (!alreadyEnded) {
       log = options.journal ? operationLog(join(options.journal, 'cloud.jsonl')) : undefined;

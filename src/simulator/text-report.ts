@@ -203,6 +203,27 @@ function serviceSection(s: ResultSummary): string[] {
   ];
 }
 
+function recoverySection(result: SimulationResult): string[] {
+  const groups = result.availability.groups;
+  if (groups.length === 0) return [];
+  const breaches = sum(groups.map((g) => g.breachCount));
+  return [
+    breaches === 0
+      ? `Server group recovery: every group rested its recoverySeconds between impacts (${plural(groups.length, 'group')})`
+      : `Server group recovery: ${plural(breaches, 'impact')} came before the group had rested its recoverySeconds`,
+    textTable(
+      ['server group', 'recovery', 'impacts', 'shortest rest', 'breaches'],
+      groups.map((g) => [
+        g.name,
+        formatDuration(g.recoverySeconds),
+        g.impacts,
+        g.shortestGapSeconds === undefined ? '-' : formatDuration(g.shortestGapSeconds),
+        g.breachCount,
+      ]),
+    ),
+  ];
+}
+
 function policySection(result: SimulationResult): string[] {
   const out: string[] = [];
   if (result.failures.length === 0) out.push('Failed steps: none');
@@ -250,6 +271,8 @@ export function renderTextReport(result: SimulationResult): string {
   const s = summarize(result);
   const out = [...headline(result, s), '', 'What end users would have felt:'];
   out.push(...vnfSection(s), '', ...clusterSection(s), '', ...serviceSection(s));
+  const recovery = recoverySection(result);
+  if (recovery.length > 0) out.push('', ...recovery);
   if (s.pauses > 0)
     out.push(
       '',

@@ -119,17 +119,14 @@ function advanceExecution(
     // maxImpacted holds while instances move, even when the plan does not order its batches.
     const group =
       step.kind === 'migrate' && step.instance ? core.index.groupOf.get(step.instance) : undefined;
-    if (group) {
-      if ((moving.get(group.name) ?? 0) >= group.max) continue;
-      // After a member was impacted, the group gets `recoverySeconds` before the next one is.
-      const last = core.lastImpact.get(group.name);
-      const ready = last === undefined ? now : last + group.recoverySeconds * 1000;
-      if (ready > now) {
-        recoveredAt = Math.min(recoveredAt ?? ready, ready);
-        continue;
-      }
-      moving.set(group.name, (moving.get(group.name) ?? 0) + 1);
+    if (group && (moving.get(group.name) ?? 0) >= group.max) continue;
+    // After a member was impacted, its group gets `recoverySeconds` before the next one is.
+    const ready = recoveredBy(core, id);
+    if (ready > now) {
+      recoveredAt = Math.min(recoveredAt ?? ready, ready);
+      continue;
     }
+    if (group) moving.set(group.name, (moving.get(group.name) ?? 0) + 1);
     effects.push(
       stateOf(s, id) === 'running'
         ? { type: 'probe-step', key, step, wave: wave.index, data: s.steps[id]?.data }
@@ -210,4 +207,14 @@ function nextBackup(core: CoreState): Effect | undefined {
     };
   }
   return undefined;
+}
+
+/** When every server group a step would impact has had its `recoverySeconds` since its last impact. */
+function recoveredBy(core: CoreState, step: string): number {
+  let ready = Number.NEGATIVE_INFINITY;
+  for (const group of core.index.impacts.get(step) ?? []) {
+    const last = core.lastImpact.get(group.name);
+    if (last !== undefined) ready = Math.max(ready, last + group.recoverySeconds * 1000);
+  }
+  return ready;
 }

@@ -26,12 +26,25 @@ export interface PlanIndex {
   /** Steps of the same wave that wait for a step. */
   readonly dependents: ReadonlyMap<string, readonly Step[]>;
   /** An instance's server group and how many of its members may move at once. */
-  readonly groupOf: ReadonlyMap<
-    string,
-    { readonly name: string; readonly max: number; readonly recoverySeconds: number }
-  >;
+  readonly groupOf: ReadonlyMap<string, GroupLimits>;
+  /**
+   * The server groups each step starts impacting (a migration; stopping, or rebooting under, the
+   * members that stay on their node): such a step waits for the groups' `recoverySeconds`.
+   */
+  readonly impacts: ReadonlyMap<string, readonly GroupLimits[]>;
+  /** The server groups whose impacted member is whole again when each step ends. */
+  readonly recoveries: ReadonlyMap<string, readonly GroupLimits[]>;
   /** Steps related to a step, by typed keys (a migration's source node's disable-compute...). */
   readonly relations: StepIndex;
+}
+
+/** A server group's limits, as the engine enforces them. */
+export interface GroupLimits {
+  readonly name: string;
+  /** How many members may be impacted at once. */
+  readonly max: number;
+  /** How long the group gets after an impact ended before the next one starts. */
+  readonly recoverySeconds: number;
 }
 
 /** Which steps of the current wave may start, kept up to date as step records arrive. */
@@ -61,7 +74,7 @@ export interface CoreState {
   /** Whether the engine drives the campaign: false after `open` until a command sets it going. */
   active: boolean;
   index: PlanIndex;
-  /** When a member of each server group was last impacted (a migration ended), in ms. */
+  /** When an impact on a member of each server group last ended, in ms. */
   readonly lastImpact: Map<string, number>;
   schedule: WaveSchedule | undefined;
   rollback: RollbackPlan | undefined;
@@ -83,15 +96,12 @@ export function createCore(snapshot: CampaignSnapshot): CoreState {
   return core;
 }
 
-/** Keeps the time a migration of a group member ended (an impact on the group). */
+/** Keeps the time an impact on a group member ended (its migration, its node's return). */
 function noteImpact(core: CoreState, step: string, at: string): void {
-  const entry = core.index.steps.get(step);
-  if (entry?.step.kind !== 'migrate') return;
-  const group = core.index.groupOf.get(entry.step.instance);
-  if (!group) return;
   const time = Date.parse(at);
-  if (time > (core.lastImpact.get(group.name) ?? Number.NEGATIVE_INFINITY))
-    core.lastImpact.set(group.name, time);
+  for (const group of core.index.recoveries.get(step) ?? [])
+    if (time > (core.lastImpact.get(group.name) ?? Number.NEGATIVE_INFINITY))
+      core.lastImpact.set(group.name, time);
 }
 
 /**
@@ -235,7 +245,7 @@ function indexPlan(snapshot: CampaignSnapshot): PlanIndex {
         else dependents.set(a, [step]);
       }
   const groups = new Map(snapshot.inventory.serverGroups.map((g) => [g.name, g]));
-  const groupOf = new Map<string, { name: string; max: number; recoverySeconds: number }>();
+  const groupOf = new Map<string, GroupLimits>();
   for (const i of snapshot.inventory.instances) {
     const group = i.serverGroup === undefined ? undefined : groups.get(i.serverGroup);
     if (i.serverGroup)
@@ -245,12 +255,53 @@ function indexPlan(snapshot: CampaignSnapshot): PlanIndex {
         recoverySeconds: group?.recoverySeconds ?? 0,
       });
   }
+  const relations = indexSteps(plan);
   return {
     plan,
     catalog: resolveCatalog(snapshot.campaign.components),
     steps,
     dependents,
     groupOf,
-    relations: indexSteps(plan),
+    ...indexImpacts(plan, groupOf, relations),
+    relations,
   };
+}
+
+/**
+ * Which steps start and end impacts on server group members: a migration does both; members that
+ * stay on their node are impacted from `stop-instances` to `start-instances`, or, left running, from
+ * the node's `reboot` to its `wait-node`.
+ */
+function indexImpacts(
+  plan: Plan,
+  groupOf: ReadonlyMap<string, GroupLimits>,
+  relations: StepIndex,
+): Pick<PlanIndex, 'impacts' | 'recoveries'> {
+  const impacts = new Map<string, GroupLimits[]>();
+  const recoveries = new Map<string, GroupLimits[]>();
+  const groupsOf = (instances: readonly string[]) => [
+    ...new Set(instances.flatMap((i) => groupOf.get(i) ?? [])),
+  ];
+  const add = (map: Map<string, GroupLimits[]>, step: Step | undefined, groups: GroupLimits[]) => {
+    if (step && groups.length > 0) map.set(step.id, groups);
+  };
+  for (const wave of plan.waves)
+    for (const step of wave.steps) {
+      if (step.kind === 'migrate') {
+        const groups = groupsOf([step.instance]);
+        add(impacts, step, groups);
+        add(recoveries, step, groups);
+      }
+      if (step.kind !== 'check-empty') continue;
+      const groups = groupsOf(step.instances);
+      const stop = relations.nodeStep(wave.index, step.node, 'stop-instances');
+      if (stop) {
+        add(impacts, stop, groups);
+        add(recoveries, relations.nodeStep(wave.index, step.node, 'start-instances'), groups);
+      } else {
+        add(impacts, relations.nodeStep(wave.index, step.node, 'reboot'), groups);
+        add(recoveries, relations.nodeStep(wave.index, step.node, 'wait-node'), groups);
+      }
+    }
+  return { impacts, recoveries };
 }
