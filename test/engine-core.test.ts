@@ -285,6 +285,23 @@ describe('commands in every campaign state', () => {
     );
   });
 
+  it('approve with hold records the approval and stays paused; a later resume goes on past the gate', () => {
+    const core = at('paused', { documents: gated });
+    evolve(core, { type: 'wave', at: ctx.now, wave: 0, event: 'verified', seq: core.snapshot.seq + 1 });
+    const d = decide(core, command({ type: 'approve', hold: true }), ctx);
+    expect(d.records.map((r) => r.type)).toEqual(['audit', 'wave']);
+    expect(d.activate).toBeUndefined();
+    for (const r of d.records) evolve(core, { ...r, seq: core.snapshot.seq + 1 } as JournalRecord);
+    expect(core.snapshot.state).toBe('paused');
+    expect(core.snapshot.wavesApproved).toEqual([0]);
+    // The gate is closed now: approving again is refused, resuming goes on.
+    expect(decide(core, command({ type: 'approve' }), ctx).refusal).toBeInstanceOf(IllegalTransitionError);
+    const resumed = decide(core, command({ type: 'resume' }), ctx).records;
+    expect(resumed.filter((r) => r.type === 'campaign')).toEqual([
+      expect.objectContaining({ event: 'resume' }),
+    ]);
+  });
+
   it('resume of a campaign that changed something retries its failed steps, then resumes', () => {
     const core = at('failed');
     const id = plan.waves[0]?.steps[0]?.id as string;

@@ -1,6 +1,7 @@
 /** The `escalator` command line: one commander program, a module per command. */
 import { Command, CommanderError } from 'commander';
 import { ErrorCode, EscalatorError } from '../errors.js';
+import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerPlan } from './commands/plan.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
@@ -24,6 +25,7 @@ export function createProgram(io: Io = processIo()): Command {
   registerSimulate(program, io);
   registerStates(program, io);
   registerServe(program, io);
+  registerCampaignCommands(program, io);
   return program;
 }
 
@@ -40,6 +42,10 @@ const INVALID_INPUT: ReadonlySet<string> = new Set([
   ErrorCode.InvalidOption,
   ErrorCode.JournalCorrupt,
   ErrorCode.Locked,
+  // A command the campaign's state does not allow, or the operator may not give.
+  ErrorCode.IllegalTransition,
+  ErrorCode.Forbidden,
+  ErrorCode.WindowClosed,
 ]);
 
 /** Maps an error to an exit code and a message on standard error. */

@@ -37,8 +37,12 @@ export type Command =
   | { readonly type: 'start'; readonly finishBy?: string | undefined }
   /** Go on from a pause or a failure (failed steps run again), or after a crash. */
   | { readonly type: 'resume'; readonly finishBy?: string | undefined }
-  /** Pass the approval gate the campaign waits at. */
-  | { readonly type: 'approve'; readonly finishBy?: string | undefined }
+  /**
+   * Pass the approval gate the campaign waits at. With `hold`, only record the approval: the campaign
+   * stays paused and goes on past the gate at its next `resume` (an approval given while no process
+   * runs the campaign, e.g. `escalator approve` between two `escalator run`s).
+   */
+  | { readonly type: 'approve'; readonly finishBy?: string | undefined; readonly hold?: boolean | undefined }
   /**
    * Give up on one step of a resting campaign (failed, timed out, or not yet run): it counts as done,
    * so the steps after it may run. An operator's judgement, audited; a node's `check-empty` cannot be

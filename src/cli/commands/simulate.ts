@@ -18,6 +18,7 @@ import { renderComparison, renderTextReport } from '../../simulator/text-report.
 import { ExitCode } from '../exit-codes.js';
 import { type Io, UsageError, writeOutputFile } from '../io.js';
 import { followProgress } from '../progress.js';
+import { control } from './campaigns.js';
 
 interface SimulateFlags {
   faults?: string;
@@ -154,8 +155,12 @@ export function registerSimulate(program: Command, io: Io): void {
 
   program
     .command('resume')
-    .description('finish a simulated campaign kept with --journal, after its process was stopped or killed')
-    .requiredOption('--journal <dir>', 'the directory given to `simulate --journal`')
+    .description(
+      'go on with campaign ID from a pause or a failure (failed steps run again), or finish a simulation kept with --journal',
+    )
+    .argument('[id]', "the campaign's id (escalator status lists them); runs it here when no process does")
+    .option('--journal <dir>', 'the directory given to `simulate --journal`')
+    .option('-c, --config <file>', 'the configuration file (default: ./escalator.yaml when present)')
     .option('--repair', 'first drop a journal record torn by the kill (resume reports one if there is)')
     .option('--report <file>', 'write a self-contained HTML report')
     .option('--json', 'print the result as JSON instead of text')
@@ -165,14 +170,25 @@ export function registerSimulate(program: Command, io: Io): void {
       'take the campaign over from the process that holds its lock (only if it certainly is not running; logged)',
     )
     .action(
-      async (flags: {
-        journal: string;
-        repair?: boolean;
-        report?: string;
-        json?: boolean;
-        speed?: string;
-        breakLock?: boolean;
-      }) => {
+      async (
+        id: string | undefined,
+        flags: {
+          journal?: string;
+          config?: string;
+          repair?: boolean;
+          report?: string;
+          json?: boolean;
+          speed?: string;
+          breakLock?: boolean;
+        },
+      ) => {
+        if (flags.journal === undefined) {
+          if (id === undefined)
+            throw new UsageError('resume needs a campaign id, or --journal DIR for a kept simulation');
+          await control(id, { type: 'resume' }, flags, io);
+          return;
+        }
+        if (id !== undefined) throw new UsageError('give either a campaign id or --journal DIR, not both');
         if (!flags.json) io.out(`Resuming the simulated campaign kept in ${flags.journal}`);
         let result: SimulationResult;
         try {

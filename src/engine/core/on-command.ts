@@ -103,9 +103,9 @@ export function onCommand(
     case 'approve': {
       const wave = openGate(s);
       if (wave === undefined || s.state !== 'paused' || core.active) return refuse();
-      return moving('resume', `wave ${wave} approved by ${by}`, [
-        { type: 'wave', at: ctx.now, wave, event: 'approved' },
-      ]);
+      const approved: NewRecord = { type: 'wave', at: ctx.now, wave, event: 'approved' };
+      if (command.hold) return { records: [audit(true), ...window, approved], effects: [] };
+      return moving('resume', `wave ${wave} approved by ${by}`, [approved]);
     }
     case 'skip':
       return onSkip(core, command, audit(true), running, ctx) ?? refuse();

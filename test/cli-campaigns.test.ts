@@ -1,0 +1,169 @@
+/**
+ * The campaign commands of the CLI on the built-in simulator, as an operator uses them from several
+ * terminals: `run` stops at an approval gate (exit 3), `approve` from another process records the
+ * approval, `run` again finishes (exit 0), `status` and `logs` read the state directory, `commit`
+ * ends it; a campaign that a process is running takes `pause` from another one through its inbox; a
+ * paused campaign nobody runs is rolled back by `rollback` in the process that asks (exit 4). Every
+ * command is a real child process working in its own state directory.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TSX = join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
+const MAIN = join(ROOT, 'src/cli/main.ts');
+const example = (name: string) =>
+  ['inventory.yaml', 'campaign.yaml'].map((f) => join(ROOT, 'examples', name, f)) as [string, string];
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function workdir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'escalator-cli-campaigns-'));
+  dirs.push(d);
+  return d;
+}
+
+interface Result {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `escalator ...args` in `cwd` (its state directory is `cwd/.escalator`). */
+async function escalator(cwd: string, ...args: string[]): Promise<Result> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', TSX, MAIN, ...args], {
+      cwd,
+      timeout: 120_000,
+      maxBuffer: 16 * 2 ** 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw error;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('the multi-site example from the CLI alone', () => {
+  const cwd = workdir();
+  const [inventory, campaign] = example('multi-site');
+  const id = 'two-sites-zed-to-antelope';
+
+  it('run stops at the approval gate: exit 3, saying how to go on', async () => {
+    const r = await escalator(cwd, 'run', inventory, campaign);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toContain(`campaign ${id}: paused (approval needed after wave 0`);
+    expect(r.stdout).toContain(`escalator approve ${id}`);
+  }, 120_000);
+
+  it('status from another process shows the gate and every table', async () => {
+    const r = await escalator(cwd, 'status', id);
+    expect(r.code).toBe(0);
+    for (const text of [
+      `Campaign ${id}: paused`,
+      'Waiting for approval after wave 0',
+      'site    nodes  planned  upgraded',
+      'module',
+      'cluster',
+      '(no process runs it)',
+    ])
+      expect(r.stdout).toContain(text);
+    const json = JSON.parse((await escalator(cwd, 'status', id, '--json')).stdout) as {
+      state: string;
+      running: boolean;
+      nodes: unknown[];
+    };
+    expect(json).toMatchObject({ state: 'paused', running: false });
+    expect(json.nodes.length).toBe(22);
+  }, 60_000);
+
+  it('approve records the approval (audited as the local operator) and leaves the campaign paused', async () => {
+    const r = await escalator(cwd, 'approve', id);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('approve: done; the campaign is paused');
+    const again = await escalator(cwd, 'approve', id);
+    expect(again.code).toBe(1); // the gate is passed: nothing to approve
+    expect(again.stderr).toContain('"approve" is not allowed in state "paused"');
+    const journal = readFileSync(join(cwd, '.escalator/journal', id, 'journal.jsonl'), 'utf8');
+    expect(journal).toMatch(
+      /"type":"audit"[^\n]*"principal":\{"id":"local:[^"]+","roles":\["admin"\],"via":"local"\},"action":"approve","allowed":true/,
+    );
+  }, 60_000);
+
+  it('run again goes on past the gate and completes: exit 0; once more, it says it has ended', async () => {
+    const r = await escalator(cwd, 'run', inventory, campaign);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Resuming campaign ${id} from its journal (paused)`);
+    expect(r.stdout).toContain(`campaign ${id}: completed`);
+    const again = await escalator(cwd, 'run', inventory, campaign);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`campaign ${id} has already ended: completed`);
+  }, 120_000);
+
+  it('logs prints the log file readably, one campaign at a time; commit ends it', async () => {
+    const logs = await escalator(cwd, 'logs', id);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(
+      /^\S+Z {2}INFO {3}two-sites-zed-to-antelope {2}- {2}campaign\.transition {2}verifying → completed$/m,
+    );
+    expect((await escalator(cwd, 'logs', 'another')).stdout).toBe('');
+    expect((await escalator(cwd, 'commit', id)).code).toBe(0);
+    const list = await escalator(cwd, 'status');
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+committed\\s+100%`));
+  }, 60_000);
+});
+
+describe('commands on campaigns', () => {
+  it('an unknown campaign, an unknown step: exit 1 with what is wrong', async () => {
+    const cwd = workdir();
+    const unknown = await escalator(cwd, 'approve', 'nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no campaign "nope"');
+    const [inventory, campaign] = example('multi-site');
+    expect((await escalator(cwd, 'run', inventory, campaign)).code).toBe(3);
+    const skip = await escalator(cwd, 'skip', 'two-sites-zed-to-antelope', 'w9.nothing');
+    expect(skip.code).toBe(1);
+    expect(skip.stderr).toContain('the plan has no step "w9.nothing"');
+  }, 120_000);
+
+  it('rollback of a paused campaign that no process runs rolls it back here: exit 4', async () => {
+    const cwd = workdir();
+    const [inventory, campaign] = example('multi-site');
+    expect((await escalator(cwd, 'run', inventory, campaign)).code).toBe(3);
+    const r = await escalator(cwd, 'rollback', 'two-sites-zed-to-antelope', '--reason', 'change refused');
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stdout).toContain('campaign two-sites-zed-to-antelope: rolled-back');
+  }, 120_000);
+
+  it('pause reaches a campaign another process is running, through its inbox: that run exits 3', async () => {
+    const cwd = workdir();
+    // Slow enough to be caught running: simulated time at 200× real time.
+    writeFileSync(
+      join(cwd, 'escalator.yaml'),
+      'apiVersion: escalator/v1\nkind: Config\nsimulator:\n  speed: 200\n',
+    );
+    const [inventory, campaign] = example('ha');
+    const runner = spawn(process.execPath, ['--import', TSX, MAIN, 'run', inventory, campaign], { cwd });
+    let out = '';
+    runner.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number>((done) => runner.on('exit', (code) => done(code ?? -1)));
+    while (!out.includes('wave 0 started')) await new Promise((done) => setTimeout(done, 100));
+    const status = await escalator(cwd, 'status', 'ha-zed-to-antelope');
+    expect(status.stdout).toContain('(run by another process)');
+    const pause = await escalator(cwd, 'pause', 'ha-zed-to-antelope', '--reason', 'end of the window');
+    expect(pause.code, pause.stderr).toBe(0);
+    expect(pause.stdout).toContain('pause: accepted by the process running ha-zed-to-antelope');
+    expect(await exited).toBe(3);
+    expect(out).toMatch(/campaign ha-zed-to-antelope: paused \(end of the window \(local:[^)]+\)\)/);
+  }, 180_000);
+});
