@@ -114,6 +114,7 @@ describe('the multi-site example from the CLI alone', () => {
     expect(logs.stdout).toMatch(
       /^\S+Z {2}INFO {3}two-sites-zed-to-antelope {2}- {2}campaign\.transition {2}verifying → completed$/m,
     );
+    expect(logs.stdout).toMatch(/ {2}audit\.approve {2}local:\S+: /); // who approved, in the log file too
     expect((await escalator(cwd, 'logs', 'another')).stdout).toBe('');
     expect((await escalator(cwd, 'commit', id)).code).toBe(0);
     const list = await escalator(cwd, 'status');
@@ -122,6 +123,22 @@ describe('the multi-site example from the CLI alone', () => {
 });
 
 describe('commands on campaigns', () => {
+  it('precheck reads the live cloud (here the simulator) and changes nothing: a report, exit 0', async () => {
+    const cwd = workdir();
+    const [inventory, campaign] = example('ha');
+    const r = await escalator(cwd, 'precheck', inventory, campaign);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/compute services up\s+ok/);
+    expect(r.stdout).toMatch(/spare capacity for every wave\s+ok/);
+    const json = JSON.parse((await escalator(cwd, 'precheck', inventory, campaign, '--json')).stdout) as {
+      ok: boolean;
+      checks: unknown[];
+    };
+    expect(json.ok).toBe(true);
+    expect(json.checks.length).toBeGreaterThan(5);
+    expect((await escalator(cwd, 'status')).stdout).toContain('No campaigns yet');
+  }, 60_000);
+
   it('an unknown campaign, an unknown step: exit 1 with what is wrong', async () => {
     const cwd = workdir();
     const unknown = await escalator(cwd, 'approve', 'nope');

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ErrorCode, EscalatorError } from '../errors.js';
 import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerPlan } from './commands/plan.js';
+import { registerPrecheck } from './commands/precheck.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStates } from './commands/states.js';
@@ -25,6 +26,7 @@ export function createProgram(io: Io = processIo()): Command {
   registerSimulate(program, io);
   registerStates(program, io);
   registerServe(program, io);
+  registerPrecheck(program, io);
   registerCampaignCommands(program, io);
   return program;
 }

@@ -20,7 +20,7 @@ import {
   createSimulatorBackend,
   lastOperationTime,
 } from '../http/backend.js';
-import { createJsonLinesLogger } from '../logging/loggers.js';
+import { createJsonLinesLogger, type JsonLinesLogger } from '../logging/loggers.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Principal } from '../ports/authorizer.js';
 import type { Clock } from '../ports/clock.js';
@@ -83,6 +83,7 @@ export class Workspace {
   readonly settings: WorkspaceSettings;
   readonly store: FileStateStore;
   readonly logger: Logger;
+  readonly #log: JsonLinesLogger;
   readonly #backend: BackendFactory;
 
   constructor(settings: WorkspaceSettings) {
@@ -90,7 +91,8 @@ export class Workspace {
     const journal = join(settings.directory, 'journal');
     mkdirSync(journal, { recursive: true, mode: 0o700 });
     this.store = createFileStore({ directory: journal });
-    this.logger = createJsonLinesLogger({ file: settings.logFile, level: settings.logLevel });
+    this.#log = createJsonLinesLogger({ file: settings.logFile, level: settings.logLevel });
+    this.logger = this.#log;
     if (settings.backend === 'openstack') {
       if (!settings.openstack)
         throw new EscalatorError(
@@ -187,6 +189,24 @@ export class Workspace {
         await backend.close?.();
       },
     };
+  }
+
+  /**
+   * The adapters of the configured backend for a look that changes nothing (`precheck`): on the
+   * simulator, a fresh simulated cloud built from `inventory`, kept nowhere.
+   */
+  async probe(inventory: Inventory): Promise<CampaignBackend> {
+    const factory =
+      this.settings.backend === 'simulator'
+        ? createSimulatorBackend({ seed: this.settings.seed })
+        : this.#backend;
+    const made = await factory(inventory, { id: 'precheck', clock: systemClock, createdAt: Date.now() });
+    return 'adapters' in made ? made : { adapters: made };
+  }
+
+  /** Flushes and closes the log file. */
+  close(): Promise<void> {
+    return this.#log.close();
   }
 
   async #lastRecordedTime(id: string): Promise<number> {

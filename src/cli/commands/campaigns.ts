@@ -47,8 +47,17 @@ const configOption = [
   'the configuration file (default: ./escalator.yaml when present)',
 ] as const;
 
-async function workspace(config: string | undefined): Promise<Workspace> {
-  return new Workspace(await loadSettings(config));
+/** Runs `task` on the state directory that the configuration names, and closes it after. */
+export async function withWorkspace<T>(
+  config: string | undefined,
+  task: (ws: Workspace) => Promise<T>,
+): Promise<T> {
+  const ws = new Workspace(await loadSettings(config));
+  try {
+    return await task(ws);
+  } finally {
+    await ws.close();
+  }
 }
 
 /** What to tell the operator about where a campaign rests. */
@@ -140,12 +149,12 @@ async function answer(
 
 /** `escalator run <inventory> <campaign>`: creates the campaign, or picks it up where its journal ends. */
 async function run(
+  ws: Workspace,
   inventoryFile: string,
   campaignFile: string,
   flags: { config?: string; id?: string; json?: boolean },
   io: Io,
 ): Promise<void> {
-  const ws = await workspace(flags.config);
   const inventory = await loadInventory(inventoryFile);
   const campaign = await loadCampaign(campaignFile, { inventory });
   const id = flags.id ?? campaign.metadata.name;
@@ -231,12 +240,12 @@ const RUNS: ReadonlySet<string> = new Set(['resume', 'rollback', 'restore']);
  * `rollback` and `restore` then run it in this process until it rests).
  */
 export async function control(
+  ws: Workspace,
   id: string,
   command: Command,
   flags: { config?: string; json?: boolean },
   io: Io,
 ) {
-  const ws = await workspace(flags.config);
   const principal = ws.settings.operator;
   const snapshot = await ws.snapshot(id);
   if (await ws.isRunElsewhere(id)) {
@@ -270,11 +279,11 @@ export async function control(
 
 /** `escalator status [ID]`. */
 async function status(
+  ws: Workspace,
   id: string | undefined,
   flags: { config?: string; json?: boolean; watch?: boolean; all?: boolean; interval?: string },
   io: Io,
 ): Promise<void> {
-  const ws = await workspace(flags.config);
   const show = async () => {
     if (id === undefined) {
       const rows = await Promise.all(
@@ -333,11 +342,11 @@ async function status(
 
 /** `escalator logs [ID]`: the log file, readable. */
 async function logs(
+  ws: Workspace,
   id: string | undefined,
   flags: { config?: string; follow?: boolean; json?: boolean },
   io: Io,
 ) {
-  const ws = await workspace(flags.config);
   const file = ws.settings.logFile;
   let offset = 0;
   let rest = '';
@@ -406,7 +415,7 @@ export function registerCampaignCommands(program: Program, io: Io): void {
     .option('--id <id>', "the campaign's id (default: the campaign's metadata.name)")
     .option('--json', 'print the outcome and status as JSON instead of progress')
     .action((inventory: string, campaign: string, flags: { config?: string; id?: string; json?: boolean }) =>
-      run(inventory, campaign, flags, io),
+      withWorkspace(flags.config, (ws) => run(ws, inventory, campaign, flags, io)),
     );
 
   for (const c of CONTROL)
@@ -418,7 +427,7 @@ export function registerCampaignCommands(program: Program, io: Io): void {
       .option('--reason <text>', 'why (recorded in the journal)')
       .option('--json', 'print the outcome as JSON')
       .action((id: string, flags: { config?: string; reason?: string; json?: boolean }) =>
-        control(id, c.command(flags), flags, io),
+        withWorkspace(flags.config, (ws) => control(ws, id, c.command(flags), flags, io)),
       );
 
   program
@@ -431,7 +440,9 @@ export function registerCampaignCommands(program: Program, io: Io): void {
     .option(...configOption)
     .option('--reason <text>', 'why (recorded in the journal)')
     .action((id: string, step: string, flags: { config?: string; reason?: string }) =>
-      control(id, { type: 'skip', step, reason: flags.reason }, flags, io),
+      withWorkspace(flags.config, (ws) =>
+        control(ws, id, { type: 'skip', step, reason: flags.reason }, flags, io),
+      ),
     );
 
   program
@@ -447,7 +458,7 @@ export function registerCampaignCommands(program: Program, io: Io): void {
     .option('--interval <seconds>', 'how often --watch looks', '2')
     .action(
       (id: string | undefined, flags: { config?: string; json?: boolean; watch?: boolean; all?: boolean }) =>
-        status(id, flags, io),
+        withWorkspace(flags.config, (ws) => status(ws, id, flags, io)),
     );
 
   program
@@ -460,6 +471,6 @@ export function registerCampaignCommands(program: Program, io: Io): void {
     .option('--follow', 'keep printing new records (Ctrl-C stops)')
     .option('--json', 'print the JSON lines as they are')
     .action((id: string | undefined, flags: { config?: string; follow?: boolean; json?: boolean }) =>
-      logs(id, flags, io),
+      withWorkspace(flags.config, (ws) => logs(ws, id, flags, io)),
     );
 }

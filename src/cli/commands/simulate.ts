@@ -18,7 +18,7 @@ import { renderComparison, renderTextReport } from '../../simulator/text-report.
 import { ExitCode } from '../exit-codes.js';
 import { type Io, UsageError, writeOutputFile } from '../io.js';
 import { followProgress } from '../progress.js';
-import { control } from './campaigns.js';
+import { control, withWorkspace } from './campaigns.js';
 
 interface SimulateFlags {
   faults?: string;
@@ -185,7 +185,7 @@ export function registerSimulate(program: Command, io: Io): void {
         if (flags.journal === undefined) {
           if (id === undefined)
             throw new UsageError('resume needs a campaign id, or --journal DIR for a kept simulation');
-          await control(id, { type: 'resume' }, flags, io);
+          await withWorkspace(flags.config, (ws) => control(ws, id, { type: 'resume' }, flags, io));
           return;
         }
         if (id !== undefined) throw new UsageError('give either a campaign id or --journal DIR, not both');

@@ -68,7 +68,18 @@ export class Announcer {
         break;
       }
       case 'wave':
+        this.#log(
+          'info',
+          `wave.${record.event}`,
+          `wave ${record.wave} ${record.event}`,
+          `wave ${record.wave}`,
+        );
         events.emit('wave', { wave: record.wave, event: record.event });
+        break;
+      case 'audit':
+        // Who did what stays in the log file too (denials are logged as they come, as `auth.<command>`).
+        if (record.allowed)
+          this.#log('info', `audit.${record.action}`, `${record.principal.id}: ${record.reason}`);
         break;
       case 'request':
         this.#log('info', `request.${record.request}`, record.reason ?? record.steps?.join(', ') ?? '');
