@@ -13,6 +13,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../src/auth/index.js';
+import { serve } from '../src/cli/commands/serve.js';
+import { example as serverExample } from './support/http-api.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TSX = join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
@@ -184,3 +187,60 @@ describe('commands on campaigns', () => {
     expect(out).toMatch(/campaign ha-zed-to-antelope: paused \(end of the window \(local:[^)]+\)\)/);
   }, 180_000);
 });
+
+describe('a campaign held by escalator serve', () => {
+  it('takes approve from a terminal through its inbox, and goes on to completion', async () => {
+    const cwd = workdir();
+    const io = { out: () => undefined, err: () => undefined, exitCode: () => undefined, isTty: false };
+    // The same state directory as the CLI's default: ./.escalator (journals in its journal/).
+    const server = await serve(
+      {
+        listen: '127.0.0.1:0',
+        journal: join(cwd, '.escalator/journal'),
+        tokens: tokensFile(cwd),
+        logLevel: 'error',
+      },
+      io,
+    );
+    try {
+      const { inventory, campaign } = serverExample('multi-site');
+      const auth = { authorization: 'Bearer admin-token', 'content-type': 'application/json' };
+      const created = await fetch(`${server.url}/v1/campaigns`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ inventory, campaign }),
+      });
+      expect(created.status).toBe(201);
+      const id = 'two-sites-zed-to-antelope';
+      await fetch(`${server.url}/v1/campaigns/${id}/actions/start`, { method: 'POST', headers: auth });
+      const state = async () =>
+        (
+          (await (await fetch(`${server.url}/v1/campaigns/${id}`, { headers: auth })).json()) as {
+            state: string;
+          }
+        ).state;
+      while ((await state()) !== 'paused') await new Promise((done) => setTimeout(done, 50));
+      const approve = await escalator(cwd, 'approve', id);
+      expect(approve.code, approve.stderr).toBe(0);
+      expect(approve.stdout).toContain(`approve: accepted by the process running ${id}`);
+      while ((await state()) !== 'completed') await new Promise((done) => setTimeout(done, 50));
+      // The terminal sees the same campaign: run says it has ended.
+      const [inv, camp] = example('multi-site');
+      const run = await escalator(cwd, 'run', inv, camp);
+      expect(run.code).toBe(0); // completed: nothing to do
+      expect(run.stdout).toContain('has already ended: completed');
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+});
+
+/** A tokens file with one admin token, `admin-token`. */
+function tokensFile(dir: string): string {
+  const file = join(dir, 'tokens.yaml');
+  writeFileSync(
+    file,
+    `tokens:\n  - id: admin\n    roles: [admin]\n    sha256: ${hashToken('admin-token')}\n`,
+  );
+  return file;
+}

@@ -175,3 +175,33 @@ export function watchInbox(
     await current.catch(() => undefined);
   };
 }
+
+/**
+ * Watches the inbox of every campaign under `root` (`<state>/inbox`), as a service that holds many
+ * campaigns does: campaigns whose inbox appears later are picked up within `scanMs`.
+ */
+export function watchInboxes(
+  root: string,
+  handle: (id: string, command: InboxCommand) => Promise<InboxReply>,
+  options: WatchOptions & { readonly scanMs?: number | undefined } = {},
+): () => Promise<void> {
+  const watchers = new Map<string, () => Promise<void>>();
+  let stopped = false;
+  const scan = async () => {
+    for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+      if (stopped || !entry.isDirectory() || watchers.has(entry.name)) continue;
+      const id = entry.name;
+      watchers.set(
+        id,
+        watchInbox(join(root, id), (command) => handle(id, command), options),
+      );
+    }
+  };
+  void scan();
+  const timer = setInterval(() => void scan(), options.scanMs ?? 1000);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await Promise.all([...watchers.values()].map((stop) => stop()));
+  };
+}

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createRoleAuthorizer } from '../../auth/role-authorizer.js';
 import {
@@ -17,6 +17,7 @@ import {
   type StaticTokenEntry,
 } from '../../auth/tokens.js';
 import { createVirtualClock } from '../../clock/virtual-clock.js';
+import { ErrorCode } from '../../errors.js';
 import { lastOperationTime } from '../../http/backend.js';
 import {
   type CampaignService,
@@ -26,11 +27,13 @@ import {
   createSimulatorBackend,
   type ShutdownReport,
 } from '../../http/index.js';
+import { CAMPAIGN_ACTIONS, type CampaignAction } from '../../http/schemas.js';
 import { createConsoleLogger } from '../../logging/loggers.js';
 import type { Logger, LogLevel } from '../../ports/logger.js';
 import type { StateStore } from '../../ports/state-store.js';
 import { holdStore } from '../../simulator/hold-store.js';
 import { createFileStore } from '../../stores/file-store.js';
+import { type InboxCommand, type InboxReply, watchInboxes } from '../inbox.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
 
@@ -106,6 +109,10 @@ export async function serve(options: ServeOptions, io: Io): Promise<RunningServe
     adapters: createSimulatorBackend({ directory: simulatorDirectory }),
   });
   await service.ready();
+  // `escalator approve|pause|… ID` from a terminal reaches the campaigns this service holds.
+  const stopInboxes = watchInboxes(join(dirname(directory), 'inbox'), (id, posted) =>
+    inboxAction(service, id, posted),
+  );
   const server = createServer(createHttpHandler(service, { verifier, logger }));
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
@@ -144,10 +151,34 @@ export async function serve(options: ServeOptions, io: Io): Promise<RunningServe
     service,
     server,
     close: () => {
-      closing ??= closeGracefully(server, service).finally(() => store.close());
+      closing ??= stopInboxes()
+        .then(() => closeGracefully(server, service))
+        .finally(() => store.close());
       return closing;
     },
   };
+}
+
+/** A command from a campaign's inbox, as the service's action of the same name. */
+async function inboxAction(service: CampaignService, id: string, posted: InboxCommand): Promise<InboxReply> {
+  const command = posted.command;
+  if (!(CAMPAIGN_ACTIONS as readonly string[]).includes(command.type))
+    return {
+      ok: false,
+      code: ErrorCode.InvalidOption,
+      message: `the service takes ${CAMPAIGN_ACTIONS.join(', ')}, not ${command.type}`,
+    };
+  const options = command as { readonly reason?: string | undefined; readonly step?: string | undefined };
+  try {
+    const result = await service.act(posted.principal, id, command.type as CampaignAction, {
+      reason: options.reason,
+      step: options.step,
+    });
+    return { ok: true, seq: result.seq, state: result.state };
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : 'ESC_INTERNAL';
+    return { ok: false, code, message: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /** The latest time any campaign of the store (or its simulated cloud) recorded, or 0. */
