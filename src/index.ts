@@ -52,10 +52,13 @@ export {
   type CampaignParseOptions,
   loadCampaign,
   loadInventory,
+  loadInventoryOverlay,
   loadPlan,
+  mergeInventory,
   type ParseOptions,
   parseCampaign,
   parseInventory,
+  parseInventoryOverlay,
   parsePlan,
 } from './loader/load.js';
 export { type InventorySummary, summarizeInventory } from './loader/summary.js';
@@ -94,6 +97,11 @@ export {
   type ServerGroup,
   type Vnf,
 } from './model/inventory.js';
+export {
+  type InventoryOverlay,
+  InventoryOverlaySchema,
+  type MergeReport,
+} from './model/inventory-overlay.js';
 export { jsonSchemas } from './model/json-schema.js';
 export {
   type Migration,

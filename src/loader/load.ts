@@ -7,6 +7,12 @@ import type { z } from 'zod';
 import { DocumentError, type DocumentIssue, FileUnreadableError } from '../errors.js';
 import { type Campaign, CampaignSchema } from '../model/campaign.js';
 import { type Inventory, InventorySchema } from '../model/inventory.js';
+import {
+  type InventoryOverlay,
+  InventoryOverlaySchema,
+  type MergeReport,
+  overlayInventory,
+} from '../model/inventory-overlay.js';
 import { type Plan, PlanSchema } from '../model/plan.js';
 import { checkCampaign, checkCampaignAgainstInventory, checkInventory } from './integrity.js';
 import { type ParsedSource, parseSource } from './source.js';
@@ -130,4 +136,48 @@ export function parsePlan(text: string, options: ParseOptions = {}): Plan {
  */
 export async function loadPlan(file: string, options: ParseOptions = {}): Promise<Plan> {
   return parsePlan(await read(file), { file: options.file ?? file });
+}
+
+/**
+ * Parses an InventoryOverlay (what an operator adds to an imported inventory) from YAML or JSON text.
+ * @throws {@link DocumentError} listing every problem.
+ */
+export function parseInventoryOverlay(text: string, options: ParseOptions = {}): InventoryOverlay {
+  return parseDocumentText(text, InventoryOverlaySchema, options.file ?? '<string>', () => []);
+}
+
+/**
+ * Reads and parses an InventoryOverlay file (YAML or JSON).
+ * @throws {@link DocumentError} listing every problem, or {@link FileUnreadableError}.
+ */
+export async function loadInventoryOverlay(
+  file: string,
+  options: ParseOptions = {},
+): Promise<InventoryOverlay> {
+  return parseInventoryOverlay(await read(file), { file: options.file ?? file });
+}
+
+/**
+ * Merges an overlay over an inventory (`escalator import --merge`): what the overlay names replaces or
+ * extends the inventory's, what it adds is appended. The result is parsed and checked as a loaded
+ * inventory is (a cluster naming a node neither has, an instance on an unknown host...).
+ * @param label - how the merged inventory is named in errors, e.g. `imported + overlay.yaml`.
+ * @throws {@link DocumentError} naming each problem of the merged inventory.
+ * @example
+ * ```ts
+ * const { inventory, report } = mergeInventory(imported, await loadInventoryOverlay('overlay.yaml'));
+ * console.log(`changed ${report.changed.length}, added ${report.added.length}`);
+ * ```
+ */
+export function mergeInventory(
+  base: Inventory,
+  overlay: InventoryOverlay,
+  label = 'merged inventory',
+): { readonly inventory: Inventory; readonly report: MergeReport } {
+  const { document, report } = overlayInventory(base, overlay);
+  const parsed = InventorySchema.safeParse(document, { reportInput: true });
+  if (!parsed.success) throw new DocumentError(label, fromZodIssues(parsed.error.issues, InventorySchema));
+  const issues = checkInventory(parsed.data);
+  if (issues.length > 0) throw new DocumentError(label, issues);
+  return { inventory: parsed.data, report };
 }
