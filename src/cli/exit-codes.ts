@@ -1,3 +1,5 @@
+import type { CampaignState } from '../engine/machine.js';
+
 /** Process exit codes of the `escalator` command; scripts may rely on them. */
 export const ExitCode = {
   /**
@@ -24,3 +26,20 @@ export const ExitCode = {
   /** An unexpected internal error: a bug (run with ESCALATOR_DEBUG=1 for its stack). */
   Internal: 70,
 } as const;
+
+/** The exit code of a campaign that rests in `state`. */
+export function exitCodeOf(state: CampaignState): number {
+  switch (state) {
+    case 'completed':
+    case 'committed':
+      return ExitCode.Ok;
+    case 'paused':
+    case 'created':
+      return ExitCode.Paused;
+    case 'rolled-back':
+    case 'restored':
+      return ExitCode.RolledBack;
+    default:
+      return ExitCode.Failed;
+  }
+}

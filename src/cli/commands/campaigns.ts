@@ -14,7 +14,7 @@ import type { CampaignState } from '../../engine/machine.js';
 import { statusOf } from '../../engine/status.js';
 import { ErrorCode, EscalatorError } from '../../errors.js';
 import { loadCampaign, loadInventory } from '../../loader/load.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, exitCodeOf } from '../exit-codes.js';
 import { type InboxReply, postCommand, watchInbox } from '../inbox.js';
 import type { Io } from '../io.js';
 import { followProgress } from '../progress.js';
@@ -24,23 +24,6 @@ import { type OpenCampaign, Workspace } from '../workspace.js';
 
 /** States a campaign does not leave by running it again. */
 const ENDED: ReadonlySet<CampaignState> = new Set(['completed', 'committed', 'rolled-back', 'restored']);
-
-/** The exit code of a campaign that rests in `state`. */
-export function exitCodeOf(state: CampaignState): number {
-  switch (state) {
-    case 'completed':
-    case 'committed':
-      return ExitCode.Ok;
-    case 'paused':
-    case 'created':
-      return ExitCode.Paused;
-    case 'rolled-back':
-    case 'restored':
-      return ExitCode.RolledBack;
-    default:
-      return ExitCode.Failed;
-  }
-}
 
 const configOption = [
   '-c, --config <file>',

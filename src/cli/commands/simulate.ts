@@ -15,7 +15,7 @@ import {
   simulateCampaign,
 } from '../../simulator/run.js';
 import { renderComparison, renderTextReport } from '../../simulator/text-report.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, exitCodeOf } from '../exit-codes.js';
 import { type Io, UsageError, writeOutputFile } from '../io.js';
 import { followProgress } from '../progress.js';
 import { control, withWorkspace } from './campaigns.js';
@@ -30,22 +30,6 @@ interface SimulateFlags {
   compare?: boolean;
   speed?: string;
   journal?: string;
-}
-
-/** The exit code of a campaign's end state. */
-export function exitCodeOf(result: SimulationResult): number {
-  switch (result.outcome.state) {
-    case 'completed':
-    case 'committed':
-      return ExitCode.Ok;
-    case 'paused':
-      return ExitCode.Paused;
-    case 'rolled-back':
-    case 'restored':
-      return ExitCode.RolledBack;
-    default:
-      return ExitCode.Failed;
-  }
 }
 
 /** A numeric flag; `--speed` must be above 0 (time that never moves is no speed), others ≥ 0. */
@@ -78,7 +62,7 @@ async function finish(
     await writeOutputFile(flags.report, renderHtmlReport(results));
     if (!flags.json) io.out(`\nreport written to ${flags.report}`);
   }
-  io.exitCode(exitCodeOf(main));
+  io.exitCode(exitCodeOf(main.outcome.state));
 }
 
 /** Adds `simulate` and `resume` to the program. */
