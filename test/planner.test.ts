@@ -327,6 +327,51 @@ describe('instances', () => {
   });
 });
 
+describe('dependencies between steps', () => {
+  // Two computes upgraded together, each with one VNF whose manager is asked first, and a third with room.
+  const inv = inventory(
+    [
+      compute('a', { capacity: { vcpus: 8, memoryMiB: 8192, diskGiB: 80 } }),
+      compute('b', { capacity: { vcpus: 8, memoryMiB: 8192, diskGiB: 80 } }),
+      compute('c', { capacity: { vcpus: 8, memoryMiB: 8192, diskGiB: 80 }, software: NEW }),
+      node('ctl', 'controller'),
+    ],
+    {
+      instances: [vm('x1', 'a', { vnf: 'X' }), vm('y1', 'b', { vnf: 'Y' })],
+      vnfs: [
+        { name: 'X', minAvailable: 0, maintenance: { notify: true, leadTimeSeconds: 600 } },
+        { name: 'Y', minAvailable: 0, maintenance: { notify: true, leadTimeSeconds: 5 } },
+      ],
+    },
+  );
+  const plan = validPlan(inv, campaign({ maxParallel: 2, canary: 2 }));
+  const steps = new Map(plan.waves.flatMap((w) => w.steps).map((s) => [s.id, s]));
+  const find = (kind: string, name: string) =>
+    [...steps.values()].find(
+      (s) => s.kind === kind && ('node' in s ? s.node : 'vnf' in s ? s.vnf : '') === name,
+    );
+
+  it("a node's evacuation waits for the notices of its own VNFs only: a slow manager holds back no other node", () => {
+    expect(find('disable-compute', 'a')?.after).toEqual([find('notify-vnf', 'X')?.id]);
+    expect(find('disable-compute', 'b')?.after).toEqual([find('notify-vnf', 'Y')?.id]);
+    expect(find('backup', 'ctl')?.after).toEqual([]); // a controller holds no instances
+  });
+
+  it("a VNF's done notice waits for its own nodes only", () => {
+    expect(find('notify-vnf-done', 'X')?.after).toEqual([find('enable-compute', 'a')?.id]);
+    expect(find('notify-vnf-done', 'Y')?.after).toEqual([find('enable-compute', 'b')?.id]);
+  });
+
+  it('the number of dependencies grows with the plan, not with its square (1,000 computes)', async () => {
+    const { generateCloud } = await import('../src/testing/synthetic-cloud.js');
+    const cloud = generateCloud({ computes: 1000, seed: 1 });
+    const big = createPlan(cloud.inventory, cloud.campaign);
+    const all = big.waves.flatMap((w) => w.steps);
+    const edges = all.reduce((n, s) => n + s.after.length, 0);
+    expect(edges).toBeLessThan(3 * all.length); // was 13 per step: every node waited for every notice
+  });
+});
+
 describe('when room is short', () => {
   it('instances look in their own zone first, then in the other zones of their site', () => {
     const one = { vcpus: 1, memoryMiB: 1024, diskGiB: 10 };

@@ -76,6 +76,28 @@ describe('a plan changed by hand to break a quorum', () => {
   });
 });
 
+describe("a node emptied before its VNFs' managers agreed", () => {
+  it("verifyPlan names the disable-compute that does not wait for the VNF's notice", () => {
+    const steps = plan.waves.flatMap((w) => w.steps);
+    const disable = steps.find((s) => s.kind === 'disable-compute' && s.after.length > 0);
+    expect(disable).toBeDefined();
+    const hasty = {
+      ...plan,
+      waves: plan.waves.map((w) => ({
+        ...w,
+        steps: w.steps.map((s) => (s.id === disable?.id ? { ...s, after: [] } : s)),
+      })),
+    };
+    const found = verifyPlan(inventory, campaign, hasty).violations.filter((v) => v.code === 'vnf-notice');
+    expect(found).toEqual([
+      expect.objectContaining({
+        objects: expect.arrayContaining([disable?.id]),
+        message: expect.stringContaining('does not wait for the maintenance notice of'),
+      }),
+    ]);
+  });
+});
+
 describe('over the REST API and the CLI', () => {
   let api: TestApi;
   let dir: string;

@@ -69,7 +69,8 @@ export interface PlanVerdict {
  * instances that stay on them) with a kind the node's roles allow; migrate steps match the declared
  * migrations one to one; every node has its upgrade, verification and (computes) disable, check-empty
  * and enable steps; versions are the campaign's; `after` names this wave's or earlier steps without a
- * cycle; each node's steps depend on its earlier ones in the order of a node's upgrade; and a wave's
+ * cycle; each node's steps depend on its earlier ones in the order of a node's upgrade; a compute is
+ * disabled only after the maintenance notices of the VNFs it holds (`notify`); and a wave's
  * `expectedSeconds` leaves room for the `recoverySeconds` between impacts on a server group's members.
  *
  * State that the plan does not touch is the inventory's problem, not the plan's: a cluster, server

@@ -100,6 +100,11 @@ export const ViolationCode = {
    */
   StepSoftware: 'step-software',
   /**
+   * A compute node's disable-compute does not name, in `after`, the wave's notify-vnf of a VNF with
+   * `maintenance.notify` whose instances are on the node (or the wave has no such notice).
+   */
+  VnfNotice: 'vnf-notice',
+  /**
    * A wave's `expectedSeconds` is shorter than the cool-downs it needs: impacting k members of a server
    * group, at most `maxImpacted` at a time, takes (⌈k / maxImpacted⌉ − 1) × `recoverySeconds`.
    */

@@ -92,17 +92,30 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
   const w = `w${wave.index}`;
   const steps: Step[] = [];
 
-  // VNFs with instances touched by this wave and maintenance notification on.
+  // VNFs with instances touched by this wave and maintenance notification on, and which nodes hold
+  // them: a node's evacuation waits for the notices of its own VNFs only, a VNF's "done" notice for
+  // its own nodes only (a slow manager holds back no other node, and the edges stay few).
   const touched = new Map<number, string[]>();
-  for (const stays of wave.stays.values())
-    for (const inst of stays) if (inst.vnf >= 0) append(touched, inst.vnf, inst.name);
-  for (const m of wave.migrations) if (m.instance.vnf >= 0) append(touched, m.instance.vnf, m.instance.name);
-  const notifyIds: string[] = [];
+  const vnfNodes = new Map<number, Set<number>>();
+  const nodeVnfs = new Map<number, Set<number>>();
+  const touch = (inst: { readonly vnf: number; readonly name: string }, node: number) => {
+    if (inst.vnf < 0 || !world.vnfs[inst.vnf]?.notify) return;
+    append(touched, inst.vnf, inst.name);
+    let nodes = vnfNodes.get(inst.vnf);
+    if (!nodes) vnfNodes.set(inst.vnf, (nodes = new Set()));
+    nodes.add(node);
+    let vnfs = nodeVnfs.get(node);
+    if (!vnfs) nodeVnfs.set(node, (vnfs = new Set()));
+    vnfs.add(inst.vnf);
+  };
+  for (const [node, stays] of wave.stays) for (const inst of stays) touch(inst, node);
+  for (const m of wave.migrations) touch(m.instance, m.from.index);
+  const notifyId = (v: number) => `${w}.notify.${world.vnfs[v]?.name}`;
+  const notifiesOf = (node: number) => [...(nodeVnfs.get(node) ?? [])].map(notifyId);
   for (const [v, instances] of touched) {
     const vnf = world.vnfs[v];
-    if (!vnf?.notify) continue;
-    const id = `${w}.notify.${vnf.name}`;
-    notifyIds.push(id);
+    if (!vnf) continue;
+    const id = notifyId(v);
     steps.push(
       step({
         id,
@@ -131,7 +144,7 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
           id: disableId(n),
           kind: 'disable-compute',
           node: n.name,
-          after: notifyIds,
+          after: notifiesOf(n.index),
           expectedSeconds: STEP_SECONDS.disableCompute,
           verify: 'the compute service reports disabled',
         }),
@@ -173,11 +186,12 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
   for (const s of batchSpan.values()) migrationSpan += s;
 
   let longestNode = 0;
-  const tailIds: string[] = [];
+  const lastOf = new Map<number, string>(); // each node's last step
   for (const n of wave.nodes) {
     const id = (kind: string) => `${w}.${n.name}.${kind}`;
     const stayNames = (wave.stays.get(n.index) ?? []).map((inst) => inst.name);
-    let previous: string[] = n.isCompute ? [disableId(n)] : notifyIds;
+    // A node that is not a compute holds no instances: nothing to wait for.
+    let previous: string[] = n.isCompute ? [disableId(n)] : [];
     let chain = 0;
     const push = (s: Step) => {
       steps.push(s);
@@ -292,21 +306,22 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
           verify: 'the compute service reports enabled and up',
         }),
       );
-    tailIds.push(...previous);
+    lastOf.set(n.index, previous[0] as string);
     longestNode = Math.max(longestNode, chain);
   }
   let notifyLead = 0;
   for (const s of steps) if (s.kind === 'notify-vnf') notifyLead = Math.max(notifyLead, s.expectedSeconds);
   for (const [v, instances] of touched) {
     const vnf = world.vnfs[v];
-    if (!vnf?.notify) continue;
+    if (!vnf) continue;
     steps.push(
       step({
         id: `${w}.notify-done.${vnf.name}`,
         kind: 'notify-vnf-done',
         vnf: vnf.name,
         instances, // the same as its notify-vnf: the manager learns which instances are back
-        after: tailIds,
+        // Its instances are back once the nodes that held them are done (migrations end before that).
+        after: [...(vnfNodes.get(v) ?? [])].map((node) => lastOf.get(node) as string),
         expectedSeconds: STEP_SECONDS.notifyDone,
         verify: 'the VNF manager received the notice',
       }),
@@ -318,6 +333,6 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
     migrationSpan +
     cooldownSeconds(world, wave, stopStart) +
     longestNode +
-    (notifyIds.length > 0 ? STEP_SECONDS.notifyDone : 0);
+    (touched.size > 0 ? STEP_SECONDS.notifyDone : 0);
   return { steps, expectedSeconds: Math.round(expectedSeconds) };
 }

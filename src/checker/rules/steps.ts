@@ -273,7 +273,50 @@ export class StepRules {
           ns.rankAt.push(r);
         }
     this.#required(members, nodes, nodeOf, w);
+    this.#noticesFirst(wave, nodes, w);
     this.#order(steps, this.#after(steps, w), owner, nodes, w);
+  }
+
+  /**
+   * A compute node is emptied only once the managers of the VNFs it holds agreed: its disable-compute
+   * names, in `after`, the wave's notify-vnf of each VNF with `maintenance.notify` that has instances
+   * on the node when the wave starts (those that stay and those that move away).
+   */
+  #noticesFirst(wave: Wave, nodes: readonly NodeSteps[], w: number): void {
+    const { p } = this;
+    const notices = new Map<number, string>();
+    for (const s of wave.steps) {
+      const v = s.kind === 'notify-vnf' ? this.#vnfId.get(s.vnf) : undefined;
+      if (v !== undefined && !notices.has(v)) notices.set(v, s.id);
+    }
+    const leaving = new Map<string, string[]>();
+    for (const m of wave.migrations) leaving.set(m.from, [...(leaving.get(m.from) ?? []), m.instance]);
+    const disableRank = RANK.get('disable-compute') ?? 0;
+    for (const ns of nodes) {
+      const j = ns.first[disableRank] ?? -1;
+      const disable = j >= 0 ? wave.steps[j] : undefined;
+      if (disable === undefined) continue;
+      const nodeId = p.nodeId.get(ns.name);
+      const held = new Set<number>();
+      const add = (i: number | undefined) => {
+        const v = i === undefined ? -1 : p.vnfOf[i]!;
+        if (v >= 0 && p.vnfs[v]?.maintenance.notify) held.add(v);
+      };
+      if (nodeId !== undefined) for (const i of p.on(nodeId)) add(i);
+      for (const name of leaving.get(ns.name) ?? []) add(p.findInstance(name, undefined, -1));
+      const missing: string[] = [];
+      for (const v of held) {
+        const notice = notices.get(v);
+        if (notice === undefined || !disable.after.includes(notice)) missing.push(p.vnfs[v]!.name);
+      }
+      if (missing.length > 0)
+        this.findings.add(
+          ViolationCode.VnfNotice,
+          w,
+          [disable.id, ...missing],
+          `${tag(disable, w)} does not wait for the maintenance notice of ${missing.map((v) => `"${v}"`).join(', ')}, whose instances are on node "${ns.name}": name the wave's notify-vnf step of each in its after`,
+        );
+    }
   }
 
   /** Instances named by a node step must be known and, after the wave's migrations, on that node. */
