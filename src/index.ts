@@ -25,6 +25,7 @@ export {
   verifyPlan,
 } from './checker/verify-plan.js';
 export * from './clock/index.js';
+export * from './config/index.js';
 export * from './engine/index.js';
 export {
   AdapterError,
@@ -84,6 +85,12 @@ export {
   DISRUPTIONS,
   type Disruption,
 } from './model/component.js';
+export {
+  type ConfigDocument,
+  type EscalatorConfigInput,
+  EscalatorConfigSchema,
+  type SecretRef,
+} from './model/config.js';
 export {
   type Cluster,
   type Instance,

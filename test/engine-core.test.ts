@@ -34,6 +34,7 @@ import {
   parseInventory,
   replay,
   type StepOf,
+  statusOf,
 } from '../src/index.js';
 import { minimalCampaign, minimalInventory } from './support/documents.js';
 
@@ -425,6 +426,32 @@ describe('a campaign driven by observations alone', () => {
     settle(core, { type: 'advance' }, context);
     finish(core, 'drift:0', { type: 'drift-checked', wave: 0, problems: undefined }, context);
     expect([...core.inFlight.keys()].filter((k) => k.startsWith('step:'))).toHaveLength(1);
+  });
+
+  it('a hung step: no alarm before the floor for a short step; one step-hang, cleared when it ends', () => {
+    const core = at('executing', { active: true });
+    settle(core, { type: 'advance' });
+    finish(core, 'drift:0', { type: 'drift-checked', wave: 0, problems: undefined });
+    const prepared = [...core.inFlight.values()][0] as Extract<Effect, { type: 'prepare-step' }>;
+    finish(core, prepared.key, { type: 'step-prepared', step: prepared.step.id, data: undefined });
+    const run = core.inFlight.get(prepared.key) as Extract<Effect, { type: 'run-step' }>;
+    // A step expected to take seconds is not called hung before hangFloorSeconds.
+    expect(prepared.step.expectedSeconds * DEFAULT_POLICY.hangFactor).toBeLessThan(
+      DEFAULT_POLICY.hangFloorSeconds,
+    );
+    expect(run.hangMs).toBe(DEFAULT_POLICY.hangFloorSeconds * 1000);
+    const id = prepared.step.id;
+    settle(
+      core,
+      observe({ type: 'step-hang', step: id, expectedSeconds: prepared.step.expectedSeconds, factor: 2 }),
+    );
+    expect(statusOf(core.snapshot).alarms.map((a) => a.code)).toEqual(['step-hang']);
+    const out = finish(core, prepared.key, { type: 'step-ended', step: id, outcome: 'succeeded' });
+    expect(out.records[0]).toMatchObject({ type: 'alarm-cleared', code: 'step-hang', object: id });
+    expect(core.snapshot.alarms).toEqual([
+      expect.objectContaining({ code: 'step-hang', clearedAt: ctx.now }),
+    ]);
+    expect(statusOf(core.snapshot).alarms).toEqual([]);
   });
 
   it('a failed step under pause: alarm, pause requested, the wave drains, the campaign rests paused', () => {

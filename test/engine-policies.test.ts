@@ -297,6 +297,7 @@ describe('real-cloud defaults', () => {
 describe('hangs and timeouts', () => {
   it('raises step-hang, then times the step out at its timeout', async () => {
     const h = harness(minimalInventory, minimalCampaign, {
+      policy: { hangFloorSeconds: 0 }, // the factor alone, for a step expected to take seconds
       setup: (cloud) => cloud.faults.set('disable:cmp-1', ['hang']),
     });
     const step = h.step('w0.cmp-1.disable-compute');
@@ -321,7 +322,7 @@ describe('hangs and timeouts', () => {
 
   it('honours a per-kind timeoutFactor and hangFactor', async () => {
     const h = harness(minimalInventory, minimalCampaign, {
-      policy: { hangFactor: 3, steps: { 'disable-compute': { timeoutFactor: 2 } } },
+      policy: { hangFactor: 3, hangFloorSeconds: 0, steps: { 'disable-compute': { timeoutFactor: 2 } } },
       setup: (cloud) => cloud.faults.set('disable:cmp-1', ['hang']),
     });
     const step = h.step('w0.cmp-1.disable-compute');

@@ -22,6 +22,9 @@ import { type ImportEdge, importEdges, roomArrows, roomOf, srcDirectory } from '
  * - `adapters` and `stores` implement ports (VIM, hypervisor, VNFM, state store); nothing below the
  *   composition roots picks a concrete one, and they never reach into the engine or planning
  *   (see {@link NEVER}).
+ * - `config` loads and resolves escalator.yaml into the options of the adapters and the engine's policy
+ *   input: it names their option types (type-only imports, see {@link TYPE_ONLY}) and builds nothing;
+ *   the composition roots (cli, index) do.
  * - `simulator` wires a fake cloud to the engine; `testing` helps hosts test (may use the simulator);
  *   `http` and `cli` are front doors; `index` is the public API.
  */
@@ -35,6 +38,7 @@ const RANKS: readonly (readonly string[])[] = [
   ['checker', 'planner'],
   ['engine'],
   ['adapters', 'stores'],
+  ['config'],
   ['simulator'],
   ['testing'],
   ['http'],
@@ -60,6 +64,24 @@ const NEVER: readonly { from: string; to: string; why: string }[] = [
       why: 'port implementations know their port, not the engine or planning',
     })),
   ),
+];
+
+/**
+ * Rooms a room may import only types from (and only these files of them), each with its reason. An import
+ * of a value, or of another file of the room, is reported even when the ranking allows it.
+ */
+const TYPE_ONLY: readonly { from: string; to: string; files?: readonly string[]; why: string }[] = [
+  {
+    from: 'config',
+    to: 'adapters',
+    why: "config returns the adapters' options; creating adapters is for composition roots",
+  },
+  {
+    from: 'config',
+    to: 'engine',
+    files: ['engine/policy.ts'],
+    why: "config maps onto the engine's policy input and never runs the engine",
+  },
 ];
 
 /**
@@ -96,6 +118,11 @@ function layeringProblems(edges: readonly ImportEdge[]): string[] {
       );
     const never = NEVER.find((n) => n.from === from && n.to === to);
     if (never) problems.push(`${where(edge)}: ${never.why}`);
+    const typeOnly = TYPE_ONLY.find((t) => t.from === from && t.to === to);
+    if (typeOnly && (!edge.typeOnly || (typeOnly.files !== undefined && !typeOnly.files.includes(edge.to))))
+      problems.push(
+        `${where(edge)}: only type imports${typeOnly.files ? ` of ${typeOnly.files.join(', ')}` : ''}; ${typeOnly.why}`,
+      );
   }
   return problems;
 }
@@ -143,7 +170,7 @@ function roomCycles(edges: readonly ImportEdge[]): string[][] {
   return cycles;
 }
 
-const edge = (from: string, to: string): ImportEdge => ({ from, to, typeOnly: false });
+const edge = (from: string, to: string, typeOnly = false): ImportEdge => ({ from, to, typeOnly });
 
 describe('layers of src/', () => {
   const edges = importEdges(srcDirectory());
@@ -179,6 +206,29 @@ describe('layers of src/', () => {
     const problems = layeringProblems([edge(from, to)]);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(`src/${from} imports src/${to}`);
+  });
+
+  it.each([
+    ['config/x.ts', 'engine/runner.ts', true],
+    ['config/x.ts', 'engine/policy.ts', false],
+    ['config/x.ts', 'adapters/openstack/keystone.ts', false],
+    ['config/x.ts', 'cli/workspace.ts', true],
+    ['loader/load.ts', 'config/load.ts', true],
+  ])('reports %s -> %s (type only: %s)', (from, to, typeOnly) => {
+    const problems = layeringProblems([edge(from, to, typeOnly)]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`src/${from} imports src/${to}`);
+  });
+
+  it('allows config to name the engine policy and adapter option types', () => {
+    const allowed = [
+      'engine/policy.ts',
+      'adapters/openstack/keystone.ts',
+      'adapters/ssh/openssh-transport.ts',
+    ]
+      .map((to) => edge('config/x.ts', to, true))
+      .concat(['loader/source.ts', 'model/config.ts', 'errors.ts'].map((to) => edge('config/x.ts', to)));
+    expect(layeringProblems(allowed)).toEqual([]);
   });
 
   it('reports a cycle between folders', () => {

@@ -30,6 +30,8 @@ export interface Alarm {
   readonly message: string;
   /** ISO time. */
   readonly at: string;
+  /** When what it said was over (ISO time); absent while it stands. */
+  readonly clearedAt?: string | undefined;
 }
 
 /** One check of the prechecks. */
@@ -119,6 +121,14 @@ export type JournalRecord =
       readonly attempt: number;
     }
   | { readonly seq: number; readonly type: 'alarm'; readonly at: string; readonly alarm: Alarm }
+  /** What an alarm said is over (a hung step ended): the alarm stays, with its `clearedAt`. */
+  | {
+      readonly seq: number;
+      readonly type: 'alarm-cleared';
+      readonly at: string;
+      readonly code: string;
+      readonly object: string;
+    }
   | { readonly seq: number; readonly type: 'precheck'; readonly at: string; readonly report: PrecheckReport }
   | {
       readonly seq: number;
@@ -343,6 +353,13 @@ export function applyRecord(current: CampaignSnapshot | undefined, record: Journ
     case 'alarm':
       state.alarms.push(record.alarm);
       break;
+    case 'alarm-cleared': {
+      const i = state.alarms.findIndex(
+        (a) => a.code === record.code && a.object === record.object && a.clearedAt === undefined,
+      );
+      if (i >= 0) state.alarms[i] = { ...(state.alarms[i] as Alarm), clearedAt: record.at };
+      break;
+    }
     case 'precheck':
       state.precheck = record.report;
       break;

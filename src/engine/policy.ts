@@ -35,6 +35,11 @@ export interface EnginePolicy {
   readonly retry: RetryPolicy;
   /** A step running longer than expected × this raises a `step-hang` alarm (before its timeout). */
   readonly hangFactor: number;
+  /**
+   * No step is called hung before this many seconds: a step expected to take a few seconds varies more
+   * than its estimate, and an alarm for it would be noise.
+   */
+  readonly hangFloorSeconds: number;
   /** Steps running at once across the wave. */
   readonly maxConcurrentSteps: number;
   /** Seconds between two polls of a migration's progress. */
@@ -54,6 +59,7 @@ export interface EnginePolicy {
 export const DEFAULT_POLICY: EnginePolicy = {
   retry: { retries: 3, minDelayMs: 2000, factor: 2, maxDelayMs: 60_000 },
   hangFactor: 2,
+  hangFloorSeconds: 60,
   maxConcurrentSteps: 32,
   pollSeconds: 5,
   onDrift: 'pause',

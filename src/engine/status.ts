@@ -65,6 +65,7 @@ export interface CampaignStatus {
   readonly modules: readonly ModuleStatus[];
   readonly clusters: readonly ClusterStatus[];
   readonly sites: readonly SiteStatus[];
+  /** The alarms that stand (the cleared ones are in the journal and in the campaign's alarm list). */
   readonly alarms: readonly Alarm[];
   readonly failures: number;
 }
@@ -160,7 +161,7 @@ export function statusOf(snapshot: CampaignSnapshot): CampaignStatus {
     modules,
     clusters,
     sites: [...siteMap].map(([site, row]) => ({ site, ...row })),
-    alarms: snapshot.alarms,
+    alarms: snapshot.alarms.filter((a) => a.clearedAt === undefined),
     failures: snapshot.failures,
   };
 }

@@ -170,6 +170,7 @@ export const AlarmSchema = z.object({
   object: z.string(),
   message: z.string(),
   at: z.string(),
+  clearedAt: z.string().optional(),
 });
 
 const campaignState = z.enum(CAMPAIGN_STATES);
@@ -354,6 +355,7 @@ export const JournalRecordSchema = z.discriminatedUnion('type', [
   /** A running step's retry policy began attempt `attempt` (2 for the first retry). */
   z.object({ seq, type: z.literal('attempt'), at, step: z.string(), attempt: z.number().int().positive() }),
   z.object({ seq, type: z.literal('alarm'), at, alarm: AlarmSchema }),
+  z.object({ seq, type: z.literal('alarm-cleared'), at, code: z.string(), object: z.string() }),
   z.object({
     seq,
     type: z.literal('precheck'),

@@ -101,12 +101,8 @@ export function waveSteps(world: World, wave: WaveDraft): { steps: Step[]; expec
   const touch = (inst: { readonly vnf: number; readonly name: string }, node: number) => {
     if (inst.vnf < 0 || !world.vnfs[inst.vnf]?.notify) return;
     append(touched, inst.vnf, inst.name);
-    let nodes = vnfNodes.get(inst.vnf);
-    if (!nodes) vnfNodes.set(inst.vnf, (nodes = new Set()));
-    nodes.add(node);
-    let vnfs = nodeVnfs.get(node);
-    if (!vnfs) nodeVnfs.set(node, (vnfs = new Set()));
-    vnfs.add(inst.vnf);
+    vnfNodes.set(inst.vnf, (vnfNodes.get(inst.vnf) ?? new Set<number>()).add(node));
+    nodeVnfs.set(node, (nodeVnfs.get(node) ?? new Set<number>()).add(inst.vnf));
   };
   for (const [node, stays] of wave.stays) for (const inst of stays) touch(inst, node);
   for (const m of wave.migrations) touch(m.instance, m.from.index);

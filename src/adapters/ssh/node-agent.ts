@@ -84,6 +84,101 @@ export interface SshNodeAgentOptions {
   readonly clock?: Clock | undefined;
 }
 
+/**
+ * How one component's asked version maps onto the distribution's package versions, as
+ * {@link SshNodeAgent.resolveVersions} reports it (a plan or CLI shows both forms).
+ */
+export interface ResolvedVersion {
+  /** The version the campaign asked for: exact (`2:26.2.2-1~deb12u5`) or upstream (`26.2.2`). */
+  readonly asked: string;
+  /** Package name to the exact version the package manager installs for it. */
+  readonly packages: Readonly<Record<string, string>>;
+}
+
+/** One component in {@link SshNodeAgent.checkVersions}. */
+export interface VersionCheck {
+  readonly asked: string;
+  /**
+   * What {@link NodeAgent.installedVersions} reports for the component (its packages' version,
+   * `mixed(...)`, a version followed by a dpkg state such as `(half-configured)`), or `undefined` when
+   * none of its packages is there.
+   */
+  readonly installed: string | undefined;
+  /** Every package of the component is fully installed at a version that {@link versionMatches} the asked one. */
+  readonly ok: boolean;
+}
+
+/** What {@link SshNodeAgent.checkVersions} found. */
+export interface VersionsCheck {
+  /** Every component is `ok`. */
+  readonly ok: boolean;
+  readonly components: Readonly<Record<string, VersionCheck>>;
+}
+
+/**
+ * The {@link NodeAgent} of {@link createSshNodeAgent}, plus what only it can tell: how asked versions
+ * resolve to package versions on a node. The engine sees it through the `NodeAgent` port only.
+ */
+export interface SshNodeAgent extends NodeAgent {
+  /**
+   * For each component, the exact package versions an install of the asked version would pin, read
+   * from `apt-cache policy` on the node (the repositories' versions and the installed one): the asked
+   * version itself when it is listed, else the highest listed version that {@link versionMatches} it
+   * (compared with `dpkg --compare-versions` on the node). Rejects with a permanent `apt-failed`
+   * naming the package, the asked version and those available when none matches. Does not run
+   * `apt-get update`. With dnf, versions are exact: each package maps to the asked version as is.
+   *
+   * @example
+   * ```ts
+   * await nodes.resolveVersions('cmp-001', { nova: '26.2.2' });
+   * // { nova: { asked: '26.2.2', packages: { 'nova-compute': '2:26.2.2-1~deb12u5', ... } } }
+   * ```
+   */
+  resolveVersions(
+    node: string,
+    software: Readonly<Record<string, string>>,
+    options?: CallOptions,
+  ): Promise<Record<string, ResolvedVersion>>;
+  /**
+   * Whether the node runs the asked versions, exact or upstream: an installed `2:26.2.2-1~deb12u5`
+   * satisfies `26.2.2` (see {@link versionMatches}). A package left half-configured or unpacked by a
+   * failed or interrupted install never does.
+   */
+  checkVersions(
+    node: string,
+    software: Readonly<Record<string, string>>,
+    options?: CallOptions,
+  ): Promise<VersionsCheck>;
+}
+
+/** A version without a leading `0:` epoch (dpkg and rpm read `0:1.2-1` as `1.2-1`). */
+const withoutZeroEpoch = (version: string) => version.replace(/^0+:/, '');
+
+/**
+ * The upstream part of a Debian (or RPM) version: without the epoch (`N:`) and without the revision
+ * (after the last `-`). `2:26.2.2-1~deb12u5` → `26.2.2`; `1.2-rc1-3` → `1.2-rc1`; `1.5` → `1.5`.
+ */
+export function upstreamVersion(version: string): string {
+  const noEpoch = version.replace(/^\d+:/, '');
+  const dash = noEpoch.lastIndexOf('-');
+  return dash > 0 ? noEpoch.slice(0, dash) : noEpoch;
+}
+
+/**
+ * Whether a package `version` (`2:26.2.2-1~deb12u5`) is what `asked` names: the same exact version,
+ * or the same without its epoch (`26.2.2-1~deb12u5`), without its revision (`2:26.2.2`), or without
+ * both (the upstream version `26.2.2`). A pure string test: which of several matches is the highest is
+ * for `dpkg --compare-versions` on the node.
+ */
+export function versionMatches(version: string, asked: string): boolean {
+  const v = withoutZeroEpoch(version);
+  const a = withoutZeroEpoch(asked);
+  if (v === a) return true;
+  const noEpoch = v.replace(/^\d+:/, '');
+  const dash = (x: string) => (x.lastIndexOf('-') > 0 ? x.slice(0, x.lastIndexOf('-')) : x);
+  return a === noEpoch || a === dash(v) || a === dash(noEpoch);
+}
+
 const DEFAULT_REBOOT_SCRIPT = [
   'if command -v systemd-run >/dev/null 2>&1 &&',
   '  systemd-run --quiet --collect --on-active=2 systemctl reboot >/dev/null 2>&1; then exit 0; fi',
@@ -106,7 +201,27 @@ const SCRIPTS = {
   sum: 'cd -- "$1" || exit 3; shift; sha256sum -- "$@" > SHA256SUMS || exit 4; sha256sum SHA256SUMS',
   verify:
     'cd -- "$1" || exit 3; sha256sum SHA256SUMS || exit 4; sha256sum -c --strict --quiet SHA256SUMS >&2 || exit 5',
+  /** `apt-cache policy` of each package, each preceded by a NUL (which apt never prints). */
+  policy: 'for p in "$@"; do printf "\\000"; apt-cache policy -- "$p" || exit 3; done',
+  /** The highest of each group of versions (groups end with an empty argument), one line per group. */
+  highest:
+    'b=; for v in "$@"; do if [ -z "$v" ]; then printf "%s\\n" "$b"; b=; elif [ -z "$b" ] || dpkg --compare-versions "$v" gt "$b"; then b=$v; fi; done',
 } as const;
+
+/** dpkg's states (second letter of `db:Status-Abbrev`) of a package present but not usable. */
+const DPKG_BROKEN: Readonly<Record<string, string>> = {
+  H: 'half-installed',
+  U: 'unpacked',
+  F: 'half-configured',
+};
+
+/** A version line of `apt-cache policy`'s version table: ` *** 1:27.1.0-1 500` or `     1:27.1.0-1 500`. */
+const POLICY_VERSION = /^ (?:\*\*\*| {3}) (\S+) -?\d+$/gm;
+
+/** What apt prints when a `pkg=version` it was given is not in any of its lists. */
+const APT_VERSION_NOT_FOUND = /^E: Version '.*' for '.*' was not found$/m;
+/** What apt prints when an earlier dpkg run was killed half-way (a crash, a cancelled install). */
+const DPKG_INTERRUPTED = /dpkg was interrupted, you must manually run/;
 
 /** What a backup directory holds, as `manifest.json`. */
 interface Manifest {
@@ -125,6 +240,26 @@ const permanent = (reason: string, message: string, cause?: unknown) =>
 const transient = (reason: string, message: string, cause?: unknown) =>
   new AdapterError(message, { kind: 'transient', reason, cause });
 
+/**
+ * What apt and dpkg said went wrong (`E:` lines, `dpkg: error ...` with the line after it), redacted,
+ * for an error message: the last lines of output alone are often apt's summary, not dpkg's reason.
+ */
+function aptTail(result: CommandResult): string {
+  const lines = `${result.stderr}\n${result.stdout}`.split('\n');
+  const kept: string[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (/^E: /.test(line)) kept.push(line.trim());
+    else if (/^dpkg: error/.test(line)) {
+      kept.push(line.trim());
+      const next = lines[i + 1];
+      if (next !== undefined && /^\s/.test(next) && next.trim() !== '') kept.push(next.trim());
+    }
+  }
+  if (kept.length === 0) return tail(result);
+  const text = [...new Set(kept)].join(' | ');
+  return `exit ${result.exitCode}: ${redactString(text.length > 600 ? `${text.slice(0, 600)}…` : text)}`;
+}
+
 /** The last lines of a command's error output, redacted, for an error message. */
 function tail(result: CommandResult): string {
   const text = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-4).join(' | ');
@@ -135,6 +270,13 @@ function tail(result: CommandResult): string {
 function checkPositive(value: number | undefined, name: string): void {
   if (value !== undefined && !(Number.isFinite(value) && value > 0))
     throw new EscalatorError(ErrorCode.InvalidOption, `${name} must be a number above 0, got ${value}`);
+}
+
+/** One package to install: the component it carries and the version asked for it. */
+interface PackageSpec {
+  readonly component: string;
+  readonly pkg: string;
+  readonly asked: string;
 }
 
 /**
@@ -151,10 +293,17 @@ function operand(value: string, what: string): string {
  * Creates the {@link NodeAgent} that runs commands over a {@link CommandTransport}.
  *
  * - `installedVersions`: `dpkg-query -W` (or `rpm -q`) of the components' packages; a component's
- *   version is its packages' version when they agree, `mixed(pkg=version, ...)` when they do not.
+ *   version is its packages' version when they agree, `mixed(pkg=version, ...)` when they do not; a
+ *   package dpkg left half-configured or unpacked shows its state (`1:27.1.0-1 (half-configured)`).
  * - `installVersions`: `apt-get install -y --allow-downgrades pkg=version ...` (or `dnf -y install
- *   pkg-version ...`), non-interactive, keeping changed configuration files. apt's exit 100 is a
- *   permanent `apt-failed`, a held dpkg lock a transient `apt-locked`.
+ *   pkg-version ...`), non-interactive, keeping changed configuration files. A version may be exact
+ *   (`2:26.2.2-1~deb12u5`) or upstream (`26.2.2`): when apt does not know the asked version, it is
+ *   resolved as {@link SshNodeAgent.resolveVersions} does and the install runs again (dnf: exact
+ *   versions only). An install a crash or a cancel interrupted is finished first (`dpkg --configure
+ *   -a`). apt's exit 100 is a permanent `apt-failed` (with dpkg's own message), a held dpkg lock a
+ *   transient `apt-locked`; packages on hold are not changed (apt refuses, `apt-failed`).
+ * - `resolveVersions`, `checkVersions` (not in the port): asked versions to exact package versions,
+ *   and whether the installed ones match them (see {@link versionMatches}).
  * - `restartServices`, `health`: `systemctl restart` and `systemctl is-active`.
  * - `bootId`, `reboot`, `waitReady`: the kernel's boot id; a reboot detached from the connection;
  *   polling the boot id with backoff until the node answers with one other than the `since` it is
@@ -171,10 +320,10 @@ function operand(value: string, what: string): string {
  *   endpoints: inventoryEndpoints(inventory),
  *   catalog,
  * });
- * await nodes.installVersions('cmp-001', { 'nova-compute': '2:29.0.1-0ubuntu1' });
+ * await nodes.installVersions('cmp-001', { 'nova-compute': '2:29.0.1-0ubuntu1' }); // or '29.0.1'
  * ```
  */
-export function createSshNodeAgent(options: SshNodeAgentOptions): NodeAgent {
+export function createSshNodeAgent(options: SshNodeAgentOptions): SshNodeAgent {
   if (!options || typeof options.transport?.exec !== 'function')
     throw new EscalatorError(
       ErrorCode.InvalidOption,
@@ -199,10 +348,10 @@ export function createSshNodeAgent(options: SshNodeAgentOptions): NodeAgent {
   for (const [name, argv] of Object.entries(options.commands ?? {}))
     if (argv !== undefined && argv.length === 0)
       throw new EscalatorError(ErrorCode.InvalidOption, `commands.${name} must not be empty`);
-  return new SshNodeAgent(options, pm, root);
+  return new SshNodeAgentImpl(options, pm, root);
 }
 
-class SshNodeAgent implements NodeAgent {
+class SshNodeAgentImpl implements SshNodeAgent {
   readonly #o: SshNodeAgentOptions;
   readonly #pm: 'apt' | 'dnf';
   readonly #root: string;
@@ -229,40 +378,56 @@ class SshNodeAgent implements NodeAgent {
     options: CallOptions = {},
   ): Promise<Record<string, string>> {
     const wanted = new Map(components.map((c) => [c, this.#packagesOf(c)]));
-    const packages = [...new Set([...wanted.values()].flat())].sort();
-    if (packages.length === 0) return {};
-    const argv =
-      this.#pm === 'apt'
-        ? ['env', 'LC_ALL=C', 'dpkg-query', '-W', '-f', DPKG_FORMAT, '--', ...packages]
-        : ['env', 'LC_ALL=C', 'rpm', '-q', '--qf', RPM_FORMAT, '--', ...packages];
-    const result = await this.#exec(node, argv, { ...this.#probe(options), privileged: false });
-    // Both exit non-zero when some package is not installed and still list the others.
-    const listed = this.#pm === 'apt' ? result.exitCode <= 1 : result.exitCode <= packages.length;
-    if (!listed)
-      throw permanent(
-        `${this.#pm === 'apt' ? 'dpkg-query' : 'rpm'}-failed`,
-        `cannot list packages on ${node} (${tail(result)})`,
-      );
-    const installed = new Map<string, string>();
-    for (const line of result.stdout.split('\n')) {
-      const fields = line.split('\t');
-      let name: string | undefined;
-      let version: string | undefined;
-      if (this.#pm === 'apt' && fields.length === 3) {
-        const state = fields[1]?.[1]; // "ii ": wanted install, installed
-        if (state === 'i' || state === 'W' || state === 't') [name, , version] = fields;
-      } else if (this.#pm === 'dnf' && fields.length === 2) [name, version] = fields;
-      if (name && version && !installed.has(name)) installed.set(name, version.trim());
-    }
+    const installed = await this.#installedPackages(node, [...wanted.values()].flat(), options);
     const out: Record<string, string> = {};
     for (const [component, pkgs] of wanted) {
-      const versions = pkgs.map((p) => installed.get(p));
-      if (versions.every((v) => v === undefined)) continue;
-      const first = versions[0];
-      out[component] =
-        first !== undefined && versions.every((v) => v === first)
-          ? first
-          : `mixed(${pkgs.map((p, i) => `${p}=${versions[i] ?? 'none'}`).join(', ')})`;
+      const version = componentVersion(pkgs, installed);
+      if (version !== undefined) out[component] = version;
+    }
+    return out;
+  }
+
+  async checkVersions(
+    node: string,
+    software: Readonly<Record<string, string>>,
+    options: CallOptions = {},
+  ): Promise<VersionsCheck> {
+    const wanted = Object.entries(software).map(
+      ([component, asked]) => [component, asked, this.#packagesOf(component)] as const,
+    );
+    const installed = await this.#installedPackages(
+      node,
+      wanted.flatMap(([, , pkgs]) => pkgs),
+      options,
+    );
+    const components: Record<string, VersionCheck> = {};
+    for (const [component, asked, pkgs] of wanted)
+      components[component] = {
+        asked,
+        installed: componentVersion(pkgs, installed),
+        ok: pkgs.every((p) => {
+          const found = installed.get(p);
+          return found !== undefined && found.state === undefined && versionMatches(found.version, asked);
+        }),
+      };
+    return { ok: Object.values(components).every((c) => c.ok), components };
+  }
+
+  async resolveVersions(
+    node: string,
+    software: Readonly<Record<string, string>>,
+    options: CallOptions = {},
+  ): Promise<Record<string, ResolvedVersion>> {
+    const specs = this.#specs(software);
+    const exact =
+      this.#pm === 'dnf'
+        ? new Map(specs.map((s) => [s, s.asked]))
+        : await this.#resolveApt(node, specs, this.#probe(options));
+    const out: Record<string, { asked: string; packages: Record<string, string> }> = {};
+    for (const spec of specs) {
+      const entry = out[spec.component] ?? { asked: spec.asked, packages: {} };
+      entry.packages[spec.pkg] = exact.get(spec) ?? spec.asked;
+      out[spec.component] = entry;
     }
     return out;
   }
@@ -272,27 +437,18 @@ class SshNodeAgent implements NodeAgent {
     software: Readonly<Record<string, string>>,
     options: CallOptions = {},
   ): Promise<void> {
-    const specs: string[] = [];
-    for (const [component, version] of Object.entries(software).sort(([a], [b]) => a.localeCompare(b))) {
-      operand(version, `version of ${component}`);
-      for (const pkg of this.#packagesOf(component)) {
-        if (this.#pm === 'apt' && pkg.includes('='))
-          throw permanent('invalid-argument', `package name "${pkg}" contains "="`);
-        specs.push(this.#pm === 'apt' ? `${pkg}=${version}` : `${pkg}-${version}`);
-      }
-    }
+    const specs = this.#specs(software);
     if (specs.length === 0) return;
     const timeouts = this.#long(options);
     if (this.#pm === 'dnf') {
-      const result = await this.#exec(node, ['env', 'LC_ALL=C', 'dnf', '-y', 'install', '--', ...specs], {
+      // Exact versions only: dnf has no `dpkg --compare-versions` to pick among upstream matches here.
+      const args = specs.map((s) => `${s.pkg}-${s.asked}`);
+      const result = await this.#exec(node, ['env', 'LC_ALL=C', 'dnf', '-y', 'install', '--', ...args], {
         ...timeouts,
         privileged: true,
       });
       if (result.exitCode !== 0)
-        throw permanent(
-          'dnf-failed',
-          `dnf could not install ${specs.join(' ')} on ${node} (${tail(result)})`,
-        );
+        throw permanent('dnf-failed', `dnf could not install ${args.join(' ')} on ${node} (${tail(result)})`);
       return;
     }
     const apt = ['env', 'DEBIAN_FRONTEND=noninteractive', 'LC_ALL=C', 'apt-get'];
@@ -300,25 +456,67 @@ class SshNodeAgent implements NodeAgent {
       const update = await this.#exec(node, [...apt, '-q', 'update'], { ...timeouts, privileged: true });
       if (update.exitCode !== 0) throw this.#aptError(node, 'update the package index', update, true);
     }
-    const result = await this.#exec(
-      node,
-      [
-        ...apt,
-        '-q',
-        '-y',
-        '--allow-downgrades',
-        '-o',
-        'Dpkg::Options::=--force-confdef',
-        '-o',
-        'Dpkg::Options::=--force-confold',
-        '-o',
-        'DPkg::Lock::Timeout=120',
-        'install',
-        ...specs,
-      ],
-      { ...timeouts, privileged: true },
-    );
-    if (result.exitCode !== 0) throw this.#aptError(node, `install ${specs.join(' ')}`, result, false);
+    const install = (args: readonly string[]) =>
+      this.#exec(
+        node,
+        [
+          ...apt,
+          '-q',
+          '-y',
+          '--allow-downgrades',
+          '-o',
+          'Dpkg::Options::=--force-confdef',
+          '-o',
+          'Dpkg::Options::=--force-confold',
+          '-o',
+          'DPkg::Lock::Timeout=120',
+          'install',
+          ...args,
+        ],
+        { ...timeouts, privileged: true },
+      );
+    // The asked versions go to apt as they are first: an exact version needs no look-up, and apt
+    // itself is the judge of which versions it knows.
+    let args = specs.map((s) => `${s.pkg}=${s.asked}`);
+    let result = await install(args);
+    if (result.exitCode !== 0 && DPKG_INTERRUPTED.test(`${result.stderr}\n${result.stdout}`)) {
+      // An earlier install was killed half-way (a crash, a cancelled step): apt refuses to go on until
+      // dpkg finishes it. Finish it, keeping changed configuration files, then install again.
+      const configure = await this.#exec(
+        node,
+        [
+          'env',
+          'DEBIAN_FRONTEND=noninteractive',
+          'LC_ALL=C',
+          'dpkg',
+          '--force-confdef',
+          '--force-confold',
+          '--configure',
+          '-a',
+        ],
+        { ...timeouts, privileged: true },
+      );
+      if (configure.exitCode !== 0)
+        throw this.#aptError(node, 'finish an interrupted install (dpkg --configure -a)', configure, false);
+      result = await install(args);
+    }
+    if (result.exitCode !== 0 && APT_VERSION_NOT_FOUND.test(result.stderr)) {
+      // Some asked version is not a package version (`26.2.2`): resolve every one against the
+      // candidates and install those, or say which versions there are.
+      const refused = result;
+      const exact = await this.#resolveApt(node, specs, timeouts, { args, result }).catch((error) => {
+        // The look-up itself failed (no apt-cache?): apt's own refusal is the better message.
+        if (error instanceof AdapterError && error.reason === 'apt-cache-failed')
+          throw this.#aptError(node, `install ${args.join(' ')}`, refused, false);
+        throw error;
+      });
+      const resolved = specs.map((s) => `${s.pkg}=${exact.get(s) ?? s.asked}`);
+      if (resolved.some((r, i) => r !== args[i])) {
+        args = resolved;
+        result = await install(args);
+      }
+    }
+    if (result.exitCode !== 0) throw this.#aptError(node, `install ${args.join(' ')}`, result, false);
   }
 
   async restartServices(node: string, services: readonly string[], options: CallOptions = {}): Promise<void> {
@@ -546,6 +744,131 @@ class SshNodeAgent implements NodeAgent {
     if (Object.keys(backup.software).length > 0) await this.installVersions(node, backup.software, options);
   }
 
+  /** One entry per package of each component, in a stable order; every name and version checked. */
+  #specs(software: Readonly<Record<string, string>>): PackageSpec[] {
+    const specs: PackageSpec[] = [];
+    for (const [component, asked] of Object.entries(software).sort(([a], [b]) => a.localeCompare(b))) {
+      operand(asked, `version of ${component}`);
+      for (const pkg of this.#packagesOf(component)) {
+        if (this.#pm === 'apt' && pkg.includes('='))
+          throw permanent('invalid-argument', `package name "${pkg}" contains "="`);
+        specs.push({ component, pkg, asked });
+      }
+    }
+    return specs;
+  }
+
+  /**
+   * Installed packages among `packages`: version, and the dpkg state when the package is there but not
+   * usable (half-configured after a failed postinst, unpacked after an interrupted install).
+   */
+  async #installedPackages(
+    node: string,
+    packages: readonly string[],
+    options: CallOptions,
+  ): Promise<Map<string, InstalledPackage>> {
+    const installed = new Map<string, InstalledPackage>();
+    const sorted = [...new Set(packages)].sort();
+    if (sorted.length === 0) return installed;
+    const argv =
+      this.#pm === 'apt'
+        ? ['env', 'LC_ALL=C', 'dpkg-query', '-W', '-f', DPKG_FORMAT, '--', ...sorted]
+        : ['env', 'LC_ALL=C', 'rpm', '-q', '--qf', RPM_FORMAT, '--', ...sorted];
+    const result = await this.#exec(node, argv, { ...this.#probe(options), privileged: false });
+    // Both exit non-zero when some package is not installed and still list the others.
+    const listed = this.#pm === 'apt' ? result.exitCode <= 1 : result.exitCode <= sorted.length;
+    if (!listed)
+      throw permanent(
+        `${this.#pm === 'apt' ? 'dpkg-query' : 'rpm'}-failed`,
+        `cannot list packages on ${node} (${tail(result)})`,
+      );
+    for (const line of result.stdout.split('\n')) {
+      const fields = line.split('\t');
+      let name: string | undefined;
+      let version: string | undefined;
+      let state: string | undefined;
+      if (this.#pm === 'apt' && fields.length === 3) {
+        const flag = fields[1]?.[1] ?? ''; // "ii ": wanted install, installed
+        if (flag === 'i' || flag === 'W' || flag === 't') [name, , version] = fields;
+        else if (DPKG_BROKEN[flag] !== undefined) {
+          [name, , version] = fields;
+          state = DPKG_BROKEN[flag];
+        }
+      } else if (this.#pm === 'dnf' && fields.length === 2) [name, version] = fields;
+      if (name && version && !installed.has(name)) installed.set(name, { version: version.trim(), state });
+    }
+    return installed;
+  }
+
+  /**
+   * The exact version to pin for each spec: the asked one when `apt-cache policy` lists it, else the
+   * highest listed one that {@link versionMatches} it. Throws a permanent `apt-failed` naming what
+   * matches nothing (with apt's refusal when `failed` tells which install it was), and
+   * `apt-cache-failed` when the candidates cannot be listed.
+   */
+  async #resolveApt(
+    node: string,
+    specs: readonly PackageSpec[],
+    timeouts: { timeoutMs: number; signal: AbortSignal | undefined },
+    failed?: { args: readonly string[]; result: CommandResult } | undefined,
+  ): Promise<Map<PackageSpec, string>> {
+    const packages = [...new Set(specs.map((s) => s.pkg))];
+    const out = new Map<PackageSpec, string>();
+    if (packages.length === 0) return out;
+    const policy = await this.#exec(
+      node,
+      ['env', 'LC_ALL=C', 'sh', '-c', SCRIPTS.policy, 'escalator-policy', ...packages],
+      { ...timeouts, privileged: false },
+    );
+    const sections = policy.stdout.split('\0').slice(1);
+    if (policy.exitCode !== 0 || sections.length !== packages.length)
+      throw permanent('apt-cache-failed', `cannot list the package versions on ${node} (${tail(policy)})`);
+    const candidates = new Map(
+      packages.map((p, i) => [
+        p,
+        [...new Set([...(sections[i] ?? '').matchAll(POLICY_VERSION)].map((m) => m[1] ?? ''))],
+      ]),
+    );
+    const missing: string[] = [];
+    const ambiguous = new Map<PackageSpec, string[]>();
+    for (const spec of specs) {
+      const listed = candidates.get(spec.pkg) ?? [];
+      if (listed.includes(spec.asked)) out.set(spec, spec.asked);
+      else {
+        const matches = listed.filter((v) => versionMatches(v, spec.asked));
+        if (matches.length === 1 && matches[0] !== undefined) out.set(spec, matches[0]);
+        else if (matches.length > 1) ambiguous.set(spec, matches);
+        else
+          missing.push(
+            `${spec.pkg} has no version ${spec.asked} (available: ${listed.length > 0 ? listed.join(', ') : 'none, the package is unknown to apt'})`,
+          );
+      }
+    }
+    if (missing.length > 0)
+      throw permanent(
+        'apt-failed',
+        failed
+          ? `apt on ${node} could not install ${failed.args.join(' ')} (${aptTail(failed.result)}): ${missing.join('; ')}`
+          : `no package version on ${node} for ${missing.join('; ')}`,
+      );
+    if (ambiguous.size > 0) {
+      // Several revisions of one upstream version: the highest, as dpkg orders them (never a JS compare).
+      const groups = [...ambiguous.values()];
+      const highest = await this.#exec(
+        node,
+        ['sh', '-c', SCRIPTS.highest, 'escalator-highest', ...groups.flatMap((g) => [...g, ''])],
+        { ...timeouts, privileged: false },
+      );
+      const lines = highest.stdout.split('\n').slice(0, groups.length);
+      if (highest.exitCode !== 0 || lines.length !== groups.length || lines.some((l) => l === ''))
+        throw permanent('apt-cache-failed', `cannot compare package versions on ${node} (${tail(highest)})`);
+      [...ambiguous.keys()].forEach((spec, i) => {
+        out.set(spec, lines[i] ?? spec.asked);
+      });
+    }
+    return out;
+  }
+
   #packagesOf(component: string): readonly string[] {
     const pkgs = this.#o.packages?.(component) ?? this.#o.catalog?.[component]?.packages;
     const list = pkgs && pkgs.length > 0 ? pkgs : [component];
@@ -562,7 +885,7 @@ class SshNodeAgent implements NodeAgent {
     )
       return transient('apt-locked', `apt on ${node} is busy with another process (${tail(result)})`);
     if (update) return transient('apt-update-failed', `apt on ${node} could not ${what} (${tail(result)})`);
-    return permanent('apt-failed', `apt on ${node} could not ${what} (${tail(result)})`);
+    return permanent('apt-failed', `apt on ${node} could not ${what} (${aptTail(result)})`);
   }
 
   #probe(options: CallOptions): { timeoutMs: number; signal: AbortSignal | undefined } {
@@ -589,6 +912,33 @@ class SshNodeAgent implements NodeAgent {
     const full = how.privileged && this.#o.sudo ? ['sudo', '-n', '--', ...argv] : argv;
     return this.#o.transport.exec(endpoint, full, { timeoutMs: how.timeoutMs, signal: how.signal });
   }
+}
+
+/** A package found by dpkg-query or rpm. */
+interface InstalledPackage {
+  readonly version: string;
+  /** dpkg's state when the package is there but not usable (`half-configured`...); else undefined. */
+  readonly state: string | undefined;
+}
+
+/**
+ * A component's version from its packages': theirs when they agree (with dpkg's state when not fully
+ * installed, e.g. `1:27.1.0-1 (half-configured)`), `mixed(pkg=version, ...)` when they do not,
+ * undefined when none is installed.
+ */
+function componentVersion(
+  pkgs: readonly string[],
+  installed: ReadonlyMap<string, InstalledPackage>,
+): string | undefined {
+  const versions = pkgs.map((p) => {
+    const found = installed.get(p);
+    return found && (found.state === undefined ? found.version : `${found.version} (${found.state})`);
+  });
+  if (versions.every((v) => v === undefined)) return undefined;
+  const first = versions[0];
+  return first !== undefined && versions.every((v) => v === first)
+    ? first
+    : `mixed(${pkgs.map((p, i) => `${p}=${versions[i] ?? 'none'}`).join(', ')})`;
 }
 
 /** A label as one safe path component, with a hash of the original so that two labels never collide. */

@@ -151,6 +151,22 @@ function onStepEnded(
 ): Decision {
   const s = core.snapshot;
   if (stateOf(s, o.step) !== 'running') return NOTHING;
+  const decision = stepEnded(core, o, ctx);
+  // However it ended, it no longer hangs: its alarm is cleared first.
+  const hung = s.alarms.some(
+    (a) => a.code === 'step-hang' && a.object === o.step && a.clearedAt === undefined,
+  );
+  if (!hung) return decision;
+  const cleared: NewRecord = { type: 'alarm-cleared', at: ctx.now, code: 'step-hang', object: o.step };
+  return { ...decision, records: [cleared, ...decision.records] };
+}
+
+function stepEnded(
+  core: CoreState,
+  o: Extract<Observation, { type: 'step-ended' }>,
+  ctx: DecideContext,
+): Decision {
+  const s = core.snapshot;
   if (o.outcome === 'succeeded')
     return {
       records: [

@@ -24,7 +24,7 @@ export function runStep(
   const policy = ctx.policy.steps[step.kind];
   const record = resumed?.steps[step.id];
   const startedAt = record?.startedAt ?? ctx.now;
-  const hangMs = step.expectedSeconds * 1000 * ctx.policy.hangFactor;
+  const hangMs = Math.max(step.expectedSeconds * ctx.policy.hangFactor, ctx.policy.hangFloorSeconds) * 1000;
   // The hang alarm of this run was raised before the crash: once is enough.
   const hangRaised = resumed?.alarms.some(
     (a) => a.code === 'step-hang' && a.object === step.id && a.at >= startedAt,

@@ -81,6 +81,9 @@ export class Announcer {
         if (record.allowed)
           this.#log('info', `audit.${record.action}`, `${record.principal.id}: ${record.reason}`);
         break;
+      case 'alarm-cleared':
+        this.#log('info', 'alarm.cleared', `${record.code} is over`, record.object, record.code);
+        break;
       case 'request':
         this.#log('info', `request.${record.request}`, record.reason ?? record.steps?.join(', ') ?? '');
         break;
