@@ -28,8 +28,8 @@ import {
   createSshNodeAgent,
   type OpenSshTransport,
 } from '../src/adapters/ssh/index.js';
-import { upstreamVersion, versionMatches } from '../src/adapters/ssh/node-agent.js';
 import { AdapterError } from '../src/errors.js';
+import { upstreamVersion, versionMatches } from '../src/model/versions.js';
 import {
   buildAptRepo,
   CACHE_DIR,

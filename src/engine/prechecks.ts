@@ -2,11 +2,13 @@
  * Online validation before a campaign changes anything: the live cloud is healthy and is what the plan
  * assumes. The report says what is wrong and which nodes to leave out to go ahead anyway.
  */
+
 import type { Campaign } from '../model/campaign.js';
 import type { Catalog } from '../model/component.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Plan } from '../model/plan.js';
 import { inScope } from '../model/scope.js';
+import { versionMatches } from '../model/versions.js';
 import type { Adapters } from '../ports/adapters.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { PrecheckReport, PrecheckResult } from './journal.js';
@@ -84,7 +86,7 @@ export async function runPrechecks(
     const differ = await mapLimit(plannedNodes, 16, async (n) => {
       const installed = await adapters.nodes.installedVersions(n.name, Object.keys(n.software), options);
       const wrong = Object.entries(n.software).filter(
-        ([c, v]) => installed[c] !== undefined && installed[c] !== v,
+        ([c, v]) => installed[c] !== undefined && !versionMatches(installed[c] ?? '', v),
       );
       return wrong.length > 0
         ? `${n.name} (${wrong.map(([c]) => `${c} ${installed[c]} ≠ ${n.software[c]}`).join(', ')})`

@@ -21,7 +21,15 @@
  * @module escalator/ssh
  */
 export { inventoryEndpoints } from './endpoints.js';
-export { createSshNodeAgent, type SshNodeAgentCommands, type SshNodeAgentOptions } from './node-agent.js';
+export {
+  createSshNodeAgent,
+  type ResolvedVersion,
+  type SshNodeAgent,
+  type SshNodeAgentCommands,
+  type SshNodeAgentOptions,
+  type VersionCheck,
+  type VersionsCheck,
+} from './node-agent.js';
 export {
   createOpenSshTransport,
   type OpenSshTransport,

@@ -3,8 +3,10 @@
  * the plan assumes?), verification after a wave and after the campaign (target versions, services up).
  * Each returns what is wrong as one sentence, or undefined.
  */
+
 import type { Catalog } from '../../model/component.js';
 import { stepNode, type Wave } from '../../model/plan.js';
+import { versionMatches } from '../../model/versions.js';
 import { mapLimit } from '../../util/map-limit.js';
 import { describeError } from '../core/effects.js';
 import type { CampaignSnapshot } from '../journal.js';
@@ -87,7 +89,7 @@ export async function verifyWave(
       );
       try {
         const installed = await nodes.installedVersions(node, Object.keys(target), { signal });
-        const wrong = Object.entries(target).filter(([c, v]) => installed[c] !== v);
+        const wrong = Object.entries(target).filter(([c, v]) => !versionMatches(installed[c] ?? '', v));
         if (wrong.length)
           problems.push(`${node} runs ${wrong.map(([c]) => `${c} ${installed[c] ?? 'none'}`).join(', ')}`);
         const services = Object.keys(target).flatMap((c) => catalog[c]?.services ?? []);

@@ -2,10 +2,12 @@
  * The contract of a step handler (what it is given, what it returns) and the helpers several step
  * families share: the VIM's name of a node, the services of components, the versions installed.
  */
+
 import { AdapterError } from '../../errors.js';
 import type { Catalog } from '../../model/component.js';
 import type { Inventory } from '../../model/inventory.js';
 import type { NodeStep, NodeStepKind, Step, StepKind, StepOf } from '../../model/plan.js';
+import { versionMatches } from '../../model/versions.js';
 import type { Adapters } from '../../ports/adapters.js';
 import type { Clock } from '../../ports/clock.js';
 import type { BackupRef } from '../../ports/node-agent.js';
@@ -60,7 +62,7 @@ export async function versionsMatch(
   const installed = await ctx.adapters.nodes.installedVersions(node, Object.keys(software), {
     signal: ctx.signal,
   });
-  return Object.entries(software).every(([c, v]) => installed[c] === v);
+  return Object.entries(software).every(([c, v]) => versionMatches(installed[c] ?? '', v));
 }
 
 /** Installs exactly these versions on a node, then restarts the services of their components. @internal */
