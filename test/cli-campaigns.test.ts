@@ -244,3 +244,45 @@ function tokensFile(dir: string): string {
   );
   return file;
 }
+
+describe('escalator serve -c escalator.yaml', () => {
+  it('listens where rest.listen says, keeps campaigns in the state directory, takes the tokens file', async () => {
+    const cwd = workdir();
+    writeFileSync(
+      join(cwd, 'escalator.yaml'),
+      [
+        'apiVersion: escalator/v1',
+        'kind: Config',
+        'stateDirectory: ./state',
+        'rest: { listen: "127.0.0.1:0", tokensFile: tokens.yaml }',
+        'log: { level: warn }',
+        '',
+      ].join('\n'),
+    );
+    tokensFile(cwd);
+    const server = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '-c', 'escalator.yaml'], { cwd });
+    let out = '';
+    let err = '';
+    server.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    server.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const exited = new Promise<number>((done) => server.on('exit', (code) => done(code ?? -1)));
+    try {
+      while (!/Escalator API on (\S+) /.test(out)) {
+        if (server.exitCode !== null) throw new Error(err);
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      const url = /Escalator API on (\S+) /.exec(out)?.[1] as string;
+      expect(out).toContain(`journal ${join(cwd, 'state/journal')}`);
+      expect(err).not.toContain('admin token'); // the tokens file's, not a generated one
+      const list = await fetch(`${url}/v1/campaigns`, { headers: { authorization: 'Bearer admin-token' } });
+      expect(list.status).toBe(200);
+    } finally {
+      server.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  }, 60_000);
+});

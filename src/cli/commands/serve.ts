@@ -16,9 +16,11 @@ import {
   loadStaticTokens,
   type StaticTokenEntry,
 } from '../../auth/tokens.js';
+import { systemClock } from '../../clock/system-clock.js';
 import { createVirtualClock } from '../../clock/virtual-clock.js';
+import type { EnginePolicyInput } from '../../engine/policy.js';
 import { ErrorCode } from '../../errors.js';
-import { lastOperationTime } from '../../http/backend.js';
+import { type BackendFactory, lastOperationTime } from '../../http/backend.js';
 import {
   type CampaignService,
   closeGracefully,
@@ -36,6 +38,7 @@ import { createFileStore } from '../../stores/file-store.js';
 import { type InboxCommand, type InboxReply, watchInboxes } from '../inbox.js';
 import type { Io } from '../io.js';
 import { UsageError } from '../io.js';
+import { configFile, journalDirectory, loadSettings } from '../settings.js';
 
 /** Options of {@link serve}, as the command line gives them. */
 export interface ServeOptions {
@@ -49,6 +52,13 @@ export interface ServeOptions {
   readonly speed?: number | undefined;
   /** @defaultValue `'info'` */
   readonly logLevel?: LogLevel | undefined;
+  /**
+   * What each campaign runs on (a real cloud's adapters). Campaigns then run on the real clock.
+   * @defaultValue a simulated cloud per campaign, kept beside the journals
+   */
+  readonly backend?: BackendFactory | undefined;
+  /** Engine policies. */
+  readonly policy?: EnginePolicyInput | undefined;
 }
 
 /** A server started by {@link serve}. */
@@ -97,17 +107,30 @@ export async function serve(options: ServeOptions, io: Io): Promise<RunningServe
   const verifier = createStaticTokenVerifier(entries);
 
   const store = createFileStore({ directory });
-  // Virtual time never goes back: a restarted server starts after everything its campaigns recorded.
-  const start = Math.max(Date.now(), await lastRecordedTime(store, simulatorDirectory));
-  const clock = createVirtualClock({ start, autoAdvance: true, speed });
   const logger = quietSteps(createConsoleLogger({ level: options.logLevel ?? 'info' }));
-  const service = createCampaignService({
-    store: holdStore(store, clock), // virtual time waits for journal writes: see holdStore
-    authorizer: createRoleAuthorizer(),
-    clock,
-    logger,
-    adapters: createSimulatorBackend({ directory: simulatorDirectory }),
-  });
+  let service: CampaignService;
+  if (options.backend) {
+    service = createCampaignService({
+      store,
+      authorizer: createRoleAuthorizer(),
+      clock: systemClock,
+      logger,
+      adapters: options.backend,
+      policy: options.policy,
+    });
+  } else {
+    // Virtual time never goes back: a restarted server starts after everything its campaigns recorded.
+    const start = Math.max(Date.now(), await lastRecordedTime(store, simulatorDirectory));
+    const clock = createVirtualClock({ start, autoAdvance: true, speed });
+    service = createCampaignService({
+      store: holdStore(store, clock), // virtual time waits for journal writes: see holdStore
+      authorizer: createRoleAuthorizer(),
+      clock,
+      logger,
+      adapters: createSimulatorBackend({ directory: simulatorDirectory }),
+      policy: options.policy,
+    });
+  }
   await service.ready();
   // `escalator approve|pause|… ID` from a terminal reaches the campaigns this service holds.
   const stopInboxes = watchInboxes(join(dirname(directory), 'inbox'), (id, posted) =>
@@ -137,7 +160,7 @@ export async function serve(options: ServeOptions, io: Io): Promise<RunningServe
   const health = service.health();
   io.out(`Escalator API on ${url} (OpenAPI: ${url}/openapi.json)`);
   io.out(
-    `simulated cloud per campaign, ${speed === undefined ? 'as fast as possible' : `${speed}x real time`}; ` +
+    `${options.backend ? 'the configured cloud' : `simulated cloud per campaign, ${speed === undefined ? 'as fast as possible' : `${speed}x real time`}`}; ` +
       `journal ${directory}; ${health.campaigns.total} campaign(s) opened` +
       (health.campaigns.unavailable > 0 ? `, ${health.campaigns.unavailable} could not be opened` : ''),
   );
@@ -211,35 +234,51 @@ function quietSteps(logger: Logger): Logger {
 export function registerServe(program: Command, io: Io): void {
   program
     .command('serve')
-    .description('serve the REST API (campaigns, status, events) on the embedded simulator')
-    .option('--listen <host:port>', 'where to listen', DEFAULT_LISTEN)
+    .description(
+      'serve the REST API (campaigns, status, events) on the configured backend (default: the simulator)',
+    )
+    .option('-c, --config <file>', 'the configuration file (default: ./escalator.yaml when present)')
+    .option(
+      '--listen <host:port>',
+      `where to listen (default: the config's rest.listen, else ${DEFAULT_LISTEN})`,
+    )
     .option(
       '--tokens <file>',
       'bearer tokens (YAML or JSON: { tokens: [{ id, roles, sha256 }] }); default: a generated admin token, printed once',
     )
-    .option('--journal <dir>', 'keep the campaigns and their simulated clouds here', DEFAULT_JOURNAL)
+    .option(
+      '--journal <dir>',
+      `keep the campaigns and their simulated clouds here (default: the state directory's journal/, ${DEFAULT_JOURNAL})`,
+    )
     .option('--speed <n>', 'run simulated time N times faster than real time (default: as fast as possible)')
-    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--log-level <level>', "debug, info, warn or error (default: the config's log.level, else info)")
     .action(
       async (flags: {
-        listen: string;
+        config?: string;
+        listen?: string;
         tokens?: string;
-        journal: string;
+        journal?: string;
         speed?: string;
-        logLevel: string;
+        logLevel?: string;
       }) => {
         const speed = flags.speed === undefined ? undefined : Number(flags.speed);
         if (speed !== undefined && !(Number.isFinite(speed) && speed > 0))
           throw new UsageError(`--speed expects a number above 0, got "${flags.speed}"`);
-        if (!['debug', 'info', 'warn', 'error'].includes(flags.logLevel))
+        if (flags.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(flags.logLevel))
           throw new UsageError(`--log-level expects debug, info, warn or error, got "${flags.logLevel}"`);
+        // The flags win over the configuration, which wins over the defaults.
+        const settings =
+          configFile(flags.config) === undefined ? undefined : await loadSettings(flags.config);
+        const config = settings?.config;
         const running = await serve(
           {
-            listen: flags.listen,
-            tokens: flags.tokens,
-            journal: flags.journal,
-            speed,
-            logLevel: flags.logLevel as LogLevel,
+            listen: flags.listen ?? config?.rest.listen,
+            tokens: flags.tokens ?? config?.rest.tokensFile,
+            journal: flags.journal ?? (settings ? journalDirectory(settings) : undefined),
+            speed: speed ?? settings?.speed,
+            logLevel: (flags.logLevel as LogLevel | undefined) ?? config?.log.level,
+            backend: settings?.realCloud?.backend,
+            policy: settings?.policy,
           },
           io,
         );
