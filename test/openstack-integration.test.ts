@@ -5,6 +5,12 @@
  *
  * The tests run in order and share the servers they boot; everything created is deleted afterwards.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createKeystoneSession,
@@ -16,7 +22,13 @@ import {
   type OpenStackVim,
 } from '../src/adapters/openstack/index.js';
 import { AdapterError } from '../src/errors.js';
+import { loadInventory } from '../src/loader/load.js';
 import { InventorySchema } from '../src/model/inventory.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TSX = join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
+const MAIN = join(ROOT, 'src/cli/main.ts');
+
 import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
 import {
   bootServer,
@@ -312,5 +324,60 @@ describe.skipIf(!env)('OpenStack integration', { timeout: 300_000 }, () => {
       else expect(instance?.serverGroup).toBeUndefined();
     }
     expect(inventory.overcommit?.cpu).toBeGreaterThan(0);
+  });
+
+  it('escalator import reads the cloud from escalator.yaml and the OS_* environment, merges an overlay, writes a loadable inventory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'escalator-import-'));
+    try {
+      writeFileSync(
+        join(dir, 'escalator.yaml'),
+        'apiVersion: escalator/v1\nkind: Config\nbackend: openstack\nopenstack: {}\n',
+      );
+      writeFileSync(
+        join(dir, 'overlay.yaml'),
+        [
+          'apiVersion: escalator/v1',
+          'kind: InventoryOverlay',
+          'metadata: { name: lab-it }',
+          'nodes:',
+          '  - { name: ctl-1, roles: [controller], software: { keystone: "22.0.0" } }',
+          '  - { name: ctl-2, roles: [controller], software: { keystone: "22.0.0" } }',
+          'clusters:',
+          '  - { name: galera, members: [ctl-1, ctl-2], minAvailable: 1 }',
+          '',
+        ].join('\n'),
+      );
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', TSX, MAIN, 'import', '-o', 'inventory.yaml', '--merge', 'overlay.yaml', '--no-versions'],
+        {
+          cwd: dir,
+          env: {
+            PATH: process.env.PATH,
+            HOME: dir,
+            OS_AUTH_URL: e.authUrl,
+            OS_REGION_NAME: e.region,
+            OS_USERNAME: e.username,
+            OS_PASSWORD: e.password,
+            OS_PROJECT_NAME: e.projectName,
+            OS_USER_DOMAIN_NAME: e.userDomainName,
+            OS_PROJECT_DOMAIN_NAME: e.projectDomainName,
+          },
+          timeout: 120_000,
+        },
+      );
+      expect(stdout).toMatch(/Read from the cloud: \d+ compute node\(s\), \d+ instance\(s\)/);
+      expect(stdout).toContain('Merged overlay.yaml: 3 added');
+      expect(stdout).not.toContain(e.password);
+      const inventory = await loadInventory(join(dir, 'inventory.yaml'));
+      expect(inventory.metadata.name).toBe('lab-it');
+      expect(inventory.nodes.map((n) => n.name)).toEqual(
+        expect.arrayContaining([...e.computeHosts, 'ctl-1', 'ctl-2']),
+      );
+      expect(inventory.clusters).toEqual([{ name: 'galera', members: ['ctl-1', 'ctl-2'], minAvailable: 1 }]);
+      for (const s of servers) expect(inventory.instances.map((i) => i.name)).toContain(s.name);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

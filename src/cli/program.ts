@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ErrorCode, EscalatorError } from '../errors.js';
 import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerImport } from './commands/import.js';
 import { registerPlan } from './commands/plan.js';
 import { registerPrecheck } from './commands/precheck.js';
 import { registerServe } from './commands/serve.js';
@@ -26,6 +27,7 @@ export function createProgram(io: Io = processIo()): Command {
   registerSimulate(program, io);
   registerStates(program, io);
   registerServe(program, io);
+  registerImport(program, io);
   registerPrecheck(program, io);
   registerCampaignCommands(program, io);
   return program;
