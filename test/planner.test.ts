@@ -327,6 +327,18 @@ describe('instances', () => {
   });
 });
 
+describe('versions as distributions write them', () => {
+  it('a node whose installed package version is the upstream target is not upgraded again', () => {
+    const inv = inventory([
+      compute('a', { software: { kernel: '2:2-1~deb12u1' } }), // the target "2", as dpkg reports it
+      compute('b', { software: { kernel: '1:1-3' } }),
+      compute('c'),
+    ]);
+    const plan = validPlan(inv, campaign());
+    expect(plan.waves.flatMap((w) => w.nodes).sort()).toEqual(['b', 'c']);
+  });
+});
+
 describe('dependencies between steps', () => {
   // Two computes upgraded together, each with one VNF whose manager is asked first, and a third with room.
   const inv = inventory(

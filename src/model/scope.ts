@@ -4,8 +4,10 @@
  * with its relative limits resolved to numbers. Pure; shared by the summary, the planner, the checker
  * and the engine, so it lives with the documents rather than in any one of them.
  */
+
 import type { Campaign } from './campaign.js';
 import type { Inventory, InventoryNode } from './inventory.js';
+import { versionMatches } from './versions.js';
 
 /** True when the node falls inside the campaign's scope (every given filter matches). */
 export function inScope(node: InventoryNode, scope: Campaign['scope']): boolean {
@@ -21,7 +23,8 @@ export function outdatedComponents(node: InventoryNode, target: Campaign['target
   const out: string[] = [];
   for (const [component, version] of Object.entries(target.software)) {
     const installed = node.software[component];
-    if (installed !== undefined && installed !== version) out.push(component);
+    // An installed `2:27.1.0-1~deb12u1` is the target `27.1.0`: versions as distributions write them.
+    if (installed !== undefined && !versionMatches(installed, version)) out.push(component);
   }
   return out;
 }
