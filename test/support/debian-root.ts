@@ -26,10 +26,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeEndpoint } from '../../src/ports/transport.js';
+import { descendants, freePort, waitBanner } from './sshd.js';
 
 const SUITE = 'bookworm';
 const SSHD = '/usr/sbin/sshd';
@@ -439,64 +439,4 @@ function checkChrootPath(path: string): void {
       );
     if (p === dirname(p)) return;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitBanner(port: number, exited: Promise<void>): Promise<boolean> {
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  const until = Date.now() + 10_000;
-  while (Date.now() < until && !gone) {
-    const ok = await new Promise<boolean>((done) => {
-      const socket = connect(port, '127.0.0.1');
-      const finish = (value: boolean) => {
-        socket.destroy();
-        done(value);
-      };
-      socket.setTimeout(1_000, () => finish(false));
-      socket.once('error', () => finish(false));
-      socket.once('data', (data) => finish(data.toString('latin1').startsWith('SSH-2.0')));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
-
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
 }

@@ -222,7 +222,8 @@ function loginUser(): { user: string; uid: number; gid: number } {
   return found;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -235,7 +236,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Waits until the port answers with an SSH banner; false if sshd exited first or 10 s passed. */
-async function waitBanner(port: number, exited: Promise<void>): Promise<boolean> {
+export async function waitBanner(port: number, exited: Promise<void>): Promise<boolean> {
   let gone = false;
   void exited.then(() => {
     gone = true;
@@ -259,7 +260,7 @@ async function waitBanner(port: number, exited: Promise<void>): Promise<boolean>
 }
 
 /** Every process below `pid` (from /proc), deepest last. */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
