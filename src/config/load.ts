@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { DocumentError, type DocumentIssue, FileUnreadableError } from '../errors.js';
 import type { ParseOptions } from '../loader/load.js';
-import { parseSource } from '../loader/source.js';
+import { parseSourceOf } from '../loader/source.js';
 import { fromZodIssues } from '../loader/zod-issues.js';
 import { redactString } from '../logging/redact.js';
 import {
@@ -203,18 +203,7 @@ function resolveDocument(doc: ConfigDocument, base: string, home: string, file: 
  */
 export function parseConfig(text: string, options: ConfigParseOptions = {}): EscalatorConfig {
   const file = options.file ?? '<string>';
-  const source = parseSource(text);
-  if ('syntax' in source)
-    throw new DocumentError(
-      file,
-      source.syntax.map((s) => ({
-        code: 'syntax',
-        path: [],
-        message: s.message,
-        line: s.line,
-        column: s.column,
-      })),
-    );
+  const source = parseSourceOf(text, file);
   const parsed = EscalatorConfigSchema.safeParse(source.data, { reportInput: true });
   const issues = parsed.success ? checkConfig(parsed.data) : configIssues(parsed.error.issues);
   if (issues.length > 0 || !parsed.success)

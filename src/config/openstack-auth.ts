@@ -13,7 +13,7 @@ import type {
   KeystoneSessionOptions,
 } from '../adapters/openstack/keystone.js';
 import { DocumentError, type DocumentIssue, EscalatorError, FileUnreadableError } from '../errors.js';
-import { type ParsedSource, parseSource } from '../loader/source.js';
+import { type ParsedSource, parseSourceOf } from '../loader/source.js';
 import { ENDPOINT_INTERFACES, type SecretRef } from '../model/config.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { configError, configIssue } from './positions.js';
@@ -221,18 +221,7 @@ async function firstCloudsFile(
       if (code === 'ENOENT' || code === 'ENOTDIR') continue;
       throw new FileUnreadableError(path, error);
     }
-    const source = parseSource(text);
-    if ('syntax' in source)
-      throw new DocumentError(
-        path,
-        source.syntax.map((s) => ({
-          code: 'syntax',
-          path: [],
-          message: s.message,
-          line: s.line,
-          column: s.column,
-        })),
-      );
+    const source = parseSourceOf(text, path);
     const data = source.data;
     const where = (p: (string | number)[], message: string): DocumentError =>
       new DocumentError(path, [{ code: 'schema', path: p, message, ...source.locate(p) }]);

@@ -15,7 +15,7 @@ import {
 } from '../model/inventory-overlay.js';
 import { type Plan, PlanSchema } from '../model/plan.js';
 import { checkCampaign, checkCampaignAgainstInventory, checkInventory } from './integrity.js';
-import { type ParsedSource, parseSource } from './source.js';
+import { type ParsedSource, parseSourceOf } from './source.js';
 import { fromZodIssues } from './zod-issues.js';
 
 /** Options of the parse and load functions. */
@@ -44,18 +44,7 @@ export function parseDocumentText<S extends z.ZodType>(
   file: string,
   check: (data: z.output<S>) => DocumentIssue[],
 ): z.output<S> {
-  const source = parseSource(text);
-  if ('syntax' in source)
-    throw new DocumentError(
-      file,
-      source.syntax.map((s) => ({
-        code: 'syntax',
-        path: [],
-        message: s.message,
-        line: s.line,
-        column: s.column,
-      })),
-    );
+  const source = parseSourceOf(text, file);
   const parsed = schema.safeParse(source.data, { reportInput: true });
   const issues = parsed.success ? check(parsed.data) : fromZodIssues(parsed.error.issues, schema);
   if (issues.length > 0) throw new DocumentError(file, positioned(source, issues));

@@ -3,6 +3,7 @@
  * Positions are worked out only when an error needs them: a valid 40 MB inventory pays nothing for them.
  */
 import { type CST, type Document, isMap, isPair, isScalar, isSeq, Parser, parseDocument } from 'yaml';
+import { DocumentError } from '../errors.js';
 
 /** A parsed document and the means to locate its fields. */
 export interface ParsedSource {
@@ -258,4 +259,24 @@ function skipValue(text: string, i: number): number {
     }
   }
   return text.length;
+}
+
+/**
+ * The parsed text, or a {@link DocumentError} naming `file` and each syntax problem's position.
+ * @internal
+ */
+export function parseSourceOf(text: string, file: string): ParsedSource {
+  const source = parseSource(text);
+  if ('syntax' in source)
+    throw new DocumentError(
+      file,
+      source.syntax.map((s) => ({
+        code: 'syntax',
+        path: [],
+        message: s.message,
+        line: s.line,
+        column: s.column,
+      })),
+    );
+  return source;
 }
