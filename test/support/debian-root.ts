@@ -45,6 +45,12 @@ export const CACHE_DIR = resolve(
   'debian-root',
 );
 
+/**
+ * Where the nodes' roots are extracted: sshd chroots into them only when every directory above is
+ * root's and writable by no one else, which a checkout under /tmp (world-writable) is not.
+ */
+const NODES_DIR = '/var/lib/escalator-test/nodes';
+
 /** The root tarball, or why there is none. */
 export type DebianRootImage =
   | { readonly ok: true; readonly tarball: string; readonly built: boolean; readonly seconds: number }
@@ -255,18 +261,18 @@ export interface DebianNode {
 }
 
 /**
- * Extracts the image into `.cache/debian-root/nodes/<run>/<name>/root`, puts the repository in it as
+ * Extracts the image into `/var/lib/escalator-test/nodes/<run>/<name>/root`, puts the repository in it as
  * its only apt source (`[trusted=yes] file:`), runs `apt-get update` there, and starts its sshd.
  */
 export async function startDebianNode(
   name: string,
   options: { readonly tarball: string; readonly repo: string; readonly keys: NodeKeys; readonly run: string },
 ): Promise<DebianNode> {
-  const base = join(CACHE_DIR, 'nodes', options.run, name);
+  const base = join(NODES_DIR, options.run, name);
   const root = join(base, 'root');
   const sshdDir = join(base, 'sshd');
   rmSync(base, { recursive: true, force: true });
-  for (const d of [join(CACHE_DIR, 'nodes'), join(CACHE_DIR, 'nodes', options.run), base, root]) {
+  for (const d of [NODES_DIR, join(NODES_DIR, options.run), base, root]) {
     mkdirSync(d, { recursive: true, mode: 0o755 });
     chmodSync(d, 0o755);
   }
@@ -415,7 +421,7 @@ export async function startDebianNode(
 
 /** Removes the nodes of earlier runs whose process is gone (a crashed or killed test run). */
 export function removeStaleNodes(): void {
-  const dir = join(CACHE_DIR, 'nodes');
+  const dir = NODES_DIR;
   if (!existsSync(dir)) return;
   for (const run of readdirSync(dir)) {
     const pid = Number(run.split('-')[0]);
