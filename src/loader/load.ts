@@ -154,6 +154,8 @@ export async function loadInventoryOverlay(
  * @throws {@link DocumentError} naming each problem of the merged inventory.
  * @example
  * ```ts
+ * import { loadInventory, loadInventoryOverlay, mergeInventory } from 'escalator';
+ * const imported = await loadInventory('imported.yaml');
  * const { inventory, report } = mergeInventory(imported, await loadInventoryOverlay('overlay.yaml'));
  * console.log(`changed ${report.changed.length}, added ${report.added.length}`);
  * ```

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { CampaignSchema } from './campaign.js';
 import { EscalatorConfigSchema } from './config.js';
 import { InventorySchema } from './inventory.js';
+import { InventoryOverlaySchema } from './inventory-overlay.js';
 
 /**
  * The JSON Schema (draft 2020-12) of each escalator/v1 document kind, describing the input form
- * (defaults may be left out): the Inventory, the Campaign and the Config (`escalator.yaml`). Editors'
+ * (defaults may be left out): the Inventory, the Campaign, the Config (`escalator.yaml`) and the
+ * InventoryOverlay (`escalator import --merge`). Editors'
  * YAML language servers can validate files with them.
  *
  * @example
@@ -15,7 +17,10 @@ import { InventorySchema } from './inventory.js';
  * await writeFile('config.schema.json', JSON.stringify(config, null, 2));
  * ```
  */
-export function jsonSchemas(): Record<'inventory' | 'campaign' | 'config', Record<string, unknown>> {
+export function jsonSchemas(): Record<
+  'inventory' | 'campaign' | 'config' | 'inventory-overlay',
+  Record<string, unknown>
+> {
   const make = (schema: z.ZodType, title: string) => ({
     title,
     ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }),
@@ -24,5 +29,6 @@ export function jsonSchemas(): Record<'inventory' | 'campaign' | 'config', Recor
     inventory: make(InventorySchema, 'escalator/v1 Inventory'),
     campaign: make(CampaignSchema, 'escalator/v1 Campaign'),
     config: make(EscalatorConfigSchema, 'escalator/v1 Config'),
+    'inventory-overlay': make(InventoryOverlaySchema, 'escalator/v1 InventoryOverlay'),
   };
 }

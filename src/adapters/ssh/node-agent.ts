@@ -131,6 +131,8 @@ export interface SshNodeAgent extends NodeAgent {
    *
    * @example
    * ```ts
+   * import type { SshNodeAgent } from 'escalator/ssh';
+   * declare const nodes: SshNodeAgent; // from createSshNodeAgent
    * await nodes.resolveVersions('cmp-001', { nova: '26.2.2' });
    * // { nova: { asked: '26.2.2', packages: { 'nova-compute': '2:26.2.2-1~deb12u5', ... } } }
    * ```
