@@ -29,7 +29,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeEndpoint } from '../../src/ports/transport.js';
-import { descendants, freePort, waitBanner } from './sshd.js';
+import { descendants, freePort, sshdLoginLines, waitBanner } from './sshd.js';
 
 const SUITE = 'bookworm';
 const SSHD = '/usr/sbin/sshd';
@@ -327,22 +327,7 @@ export async function startDebianNode(
         `AuthorizedKeysFile ${options.keys.authorizedKeys}`,
         `ChrootDirectory ${root}`,
         'StrictModes no',
-        'UsePAM no',
-        'PubkeyAuthentication yes',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password',
-        'AllowUsers root',
-        'PrintMotd no',
-        'PrintLastLog no',
-        'UseDNS no',
-        'MaxSessions 64',
-        'MaxStartups 64',
-        'LogLevel VERBOSE',
-        'AllowTcpForwarding no',
-        'X11Forwarding no',
-        `SetEnv PATH=${PATH}`,
-        '',
+        ...sshdLoginLines('root', PATH),
       ].join('\n'),
     );
   const launch = async (): Promise<boolean> => {

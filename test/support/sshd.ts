@@ -97,22 +97,7 @@ export async function startSshd(options: SshServerOptions = {}): Promise<SshServ
         `PidFile ${join(dir, 'sshd.pid')}`,
         `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
         'StrictModes no',
-        'UsePAM no',
-        'PubkeyAuthentication yes',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password',
-        `AllowUsers ${user}`,
-        'PrintMotd no',
-        'PrintLastLog no',
-        'UseDNS no',
-        'MaxSessions 64',
-        'MaxStartups 64',
-        'LogLevel VERBOSE',
-        'AllowTcpForwarding no',
-        'X11Forwarding no',
-        `SetEnv PATH=${path}`,
-        '',
+        ...sshdLoginLines(user, path),
       ].join('\n'),
     );
   };
@@ -220,6 +205,31 @@ function loginUser(): { user: string; uid: number; gid: number } {
   mkdirSync(TEST_HOME, { recursive: true });
   execFileSync('chown', [`${found.uid}:${found.gid}`, TEST_HOME]);
   return found;
+}
+
+/**
+ * The sshd_config lines of a test server after where it listens: keys only, one user, no PAM, no
+ * forwarding, commands found on `path`.
+ */
+export function sshdLoginLines(user: string, path: string): string[] {
+  return [
+    'UsePAM no',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PermitRootLogin prohibit-password',
+    `AllowUsers ${user}`,
+    'PrintMotd no',
+    'PrintLastLog no',
+    'UseDNS no',
+    'MaxSessions 64',
+    'MaxStartups 64',
+    'LogLevel VERBOSE',
+    'AllowTcpForwarding no',
+    'X11Forwarding no',
+    `SetEnv PATH=${path}`,
+    '',
+  ];
 }
 
 /** A TCP port free on 127.0.0.1 now. */
