@@ -206,7 +206,10 @@ function mutate(doc: Json, m: Mutation): void {
     .reduce<Json>((node, part) => (node as Record<string | number, Json>)[part], doc);
   const last = path.at(-1) as string | number;
   const holder = parent as Record<string | number, Json>;
-  if (m.kind === 'replace') holder[last] = m.value;
+  // Always a copy: fc.constantFrom hands out the same object every run; placed twice (or inside
+  // itself) it makes later documents cyclic, and paths() never ends.
+  const value = structuredClone(m.value);
+  if (m.kind === 'replace') holder[last] = value;
   else if (m.kind === 'delete') {
     if (Array.isArray(parent) && typeof last === 'number') parent.splice(last, 1);
     else delete holder[last];
@@ -219,10 +222,10 @@ function mutate(doc: Json, m: Mutation): void {
       writable: true,
       configurable: true,
     });
-  } else if (Array.isArray(parent)) parent.push(structuredClone(parent[0] ?? m.value));
+  } else if (Array.isArray(parent)) parent.push(structuredClone(parent[0] ?? value));
   else
     Object.defineProperty(holder, m.key, {
-      value: m.value,
+      value,
       enumerable: true,
       writable: true,
       configurable: true,
