@@ -2,7 +2,7 @@
  * `escalator.yaml`, Escalator's configuration file: its schema ({@link EscalatorConfigSchema}), loading
  * with positioned errors ({@link loadConfig}, {@link parseConfig}), and what the CLI builds adapters
  * from: the OpenStack credentials ({@link resolveOpenStackAuth}, clouds.yaml and `OS_*` as openstacksdk
- * reads them), each node's SSH settings ({@link sshSettingsFor}), the VNF managers
+ * reads them), each node's SSH settings ({@link sshSettingsFor}) and node agent ({@link nodeAgentOptionsOf}), the VNF managers
  * ({@link resolveVnfManagers}), the engine's policies ({@link enginePolicyOf}), the local operator
  * ({@link operatorOf}); secrets only by reference ({@link resolveSecret}), and a printable form
  * ({@link describeConfig}).
@@ -19,6 +19,7 @@
  */
 export { describeConfig } from './describe.js';
 export { type ConfigParseOptions, loadConfig, parseConfig } from './load.js';
+export { type ConfiguredNodeAgentOptions, nodeAgentOptionsOf } from './node-agent.js';
 export { type OpenStackAuth, resolveOpenStackAuth } from './openstack-auth.js';
 export { operatorOf } from './operator.js';
 export { enginePolicyOf } from './policy.js';

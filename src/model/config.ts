@@ -233,6 +233,99 @@ export const SshConfigSchema = z.strictObject(
   { error: 'expected an ssh object, e.g. { user: escalator, sudo: true }' },
 );
 
+// --- Nodes (the SSH node agent) -------------------------------------------------------------------
+
+const remotePathMessage = 'expected an absolute path on the node, e.g. /var/backups/escalator';
+/** A path on a node: absolute, since it is not read from this machine's directories. */
+const remotePath = z
+  .string({ error: remotePathMessage })
+  .regex(/^\/[^\0]*$/, { error: remotePathMessage })
+  .max(4096, { error: 'expected a path of at most 4096 characters' });
+
+const argvMessage = 'expected a command as a list of words, e.g. [cat, /proc/sys/kernel/random/boot_id]';
+/** A command as argv: run without a shell, each word passed as it is. */
+const argv = z
+  .array(
+    z
+      .string({ error: argvMessage })
+      .max(4096, { error: 'expected a word of at most 4096 characters' })
+      .refine((w) => !w.includes('\0'), { error: 'expected a word without a NUL character' }),
+    { error: argvMessage },
+  )
+  .min(1, { error: argvMessage })
+  .max(256, { error: 'expected at most 256 words' })
+  .refine((words) => words[0] !== '', { error: 'expected a command name as the first word' });
+
+const packageMessage = 'expected a distribution package name, e.g. python3-nova';
+const packageName = z
+  .string({ error: packageMessage })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9+._-]*$/, { error: packageMessage })
+  .max(255, { error: packageMessage });
+
+/** How the SSH node agent works on the nodes (`createSshNodeAgent`'s options). */
+export const NodesConfigSchema = z.strictObject(
+  {
+    /** @defaultValue apt */
+    packageManager: z.enum(['apt', 'dnf'], { error: 'expected apt or dnf' }).optional(),
+    /**
+     * The distribution packages that carry each component's version, pinned together to it.
+     * @defaultValue the component catalog's packages, else the component's name
+     */
+    packages: z
+      .record(
+        name,
+        z
+          .array(packageName, {
+            error: 'expected a list of package names, e.g. [nova-compute, python3-nova]',
+          })
+          .min(1, { error: 'expected at least one package' }),
+        { error: 'expected a map of components to package lists, e.g. { nova-compute: [nova-compute] }' },
+      )
+      .optional(),
+    /** Refresh the package index (`apt-get update`) before installing. @defaultValue true */
+    updateIndex: z.boolean({ error: 'expected true or false' }).optional(),
+    /** Where backups go on each node. @defaultValue /var/backups/escalator */
+    backupDirectory: remotePath.optional(),
+    /** Extra arguments of `mysqldump` and `mysql`, e.g. [--defaults-file=/etc/mysql/debian.cnf]. */
+    mysqlArgs: z
+      .array(z.string({ error: 'expected a list of arguments' }).max(4096), {
+        error: 'expected a list of arguments',
+      })
+      .optional(),
+    /** Replacements for the commands that read the boot id and start a reboot. */
+    commands: z
+      .strictObject(
+        {
+          /** Prints an id that changes at every boot. @defaultValue [cat, /proc/sys/kernel/random/boot_id] */
+          bootId: argv.optional(),
+          /** Starts a reboot and returns at once. @defaultValue systemd-run's delayed `systemctl reboot` */
+          reboot: argv.optional(),
+        },
+        { error: 'expected { bootId, reboot }' },
+      )
+      .optional(),
+    /** Time allowed for package installs, backups and restores. @defaultValue 1800 */
+    commandTimeoutSeconds: positiveSeconds.optional(),
+    /** Time allowed for short queries (versions, boot id, health). @defaultValue 60 */
+    probeTimeoutSeconds: positiveSeconds.optional(),
+    /** How a rebooting node is polled until it answers: first wait, doubling to the longest, giving up after the timeout. */
+    waitReady: z
+      .strictObject(
+        {
+          /** @defaultValue 2 */
+          firstPollSeconds: positiveSeconds.optional(),
+          /** @defaultValue 30 */
+          maxPollSeconds: positiveSeconds.optional(),
+          /** @defaultValue 1200 */
+          timeoutSeconds: positiveSeconds.optional(),
+        },
+        { error: 'expected { firstPollSeconds, maxPollSeconds, timeoutSeconds }' },
+      )
+      .optional(),
+  },
+  { error: 'expected a nodes object, e.g. { backupDirectory: /var/backups/escalator }' },
+);
+
 // --- VNF managers ------------------------------------------------------------------------------------
 
 /** A VNF manager that takes maintenance notices over HTTP (Doctor / Fenix style). */
@@ -396,6 +489,7 @@ export const EscalatorConfigSchema = z.strictObject(
     /** The cloud (backend `openstack`; required then). */
     openstack: OpenStackConfigSchema.optional(),
     ssh: SshConfigSchema.default({ strictHostKeyChecking: 'yes', sudo: false, groups: [] }),
+    nodes: NodesConfigSchema.default({}),
     vnfManagers: z.array(VnfManagerConfigSchema, { error: 'expected a list of VNF managers' }).default([]),
     policies: PoliciesConfigSchema.default({}),
     rest: z

@@ -53,9 +53,10 @@ export interface SshNodeAgentOptions {
   /**
    * The distribution packages that carry a component's version. When the catalog lists packages that
    * version separately (galera next to mariadb-server), return only those that follow the component.
+   * `undefined` for a component means the default.
    * @defaultValue the catalog's `packages` of the component, or `[component]` when it lists none
    */
-  readonly packages?: ((component: string) => readonly string[]) | undefined;
+  readonly packages?: ((component: string) => readonly string[] | undefined) | undefined;
   /** Run `apt-get update` before installing, so that the exact versions asked for are known. @defaultValue true */
   readonly updateIndex?: boolean | undefined;
   /** Prefix privileged commands with `sudo -n --` (for a non-root login user). @defaultValue false */
