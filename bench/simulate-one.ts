@@ -1,8 +1,11 @@
 /**
  * One simulation benchmark in a fresh process: a seeded synthetic cloud of N computes, planned and run
  * on the simulated cloud; prints wall time, peak memory and simulated time as one JSON line.
- * Usage: tsx bench/simulate-one.ts <computes>
+ * Usage: tsx bench/simulate-one.ts <computes> [--journal] (a file journal in a temporary directory)
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CampaignSchema } from '../src/model/campaign.js';
 import { InventorySchema } from '../src/model/inventory.js';
 import { simulateCampaign } from '../src/simulator/run.js';
@@ -12,11 +15,16 @@ const computes = Number(process.argv[2] ?? 100);
 const { inventory, campaign } = generateCloud({ computes, seed: 3 });
 const inv = InventorySchema.parse(inventory);
 const camp = CampaignSchema.parse(campaign);
+const journal = process.argv.includes('--journal')
+  ? mkdtempSync(join(tmpdir(), 'escalator-bench-journal-'))
+  : undefined;
 const t0 = performance.now();
-const result = await simulateCampaign({ inventory: inv, campaign: camp, seed: 1 });
+const result = await simulateCampaign({ inventory: inv, campaign: camp, seed: 1, journal });
+if (journal) rmSync(journal, { recursive: true, force: true });
 console.log(
   JSON.stringify({
     computes,
+    journal: journal !== undefined,
     nodes: inv.nodes.length,
     instances: inv.instances.length,
     state: result.outcome.state,

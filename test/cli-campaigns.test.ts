@@ -6,20 +6,18 @@
  * paused campaign nobody runs is rolled back by `rollback` in the process that asks (exit 4). Every
  * command is a real child process working in its own state directory.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../src/auth/index.js';
 import { serve } from '../src/cli/commands/serve.js';
+import { MAIN, escalator as runCli, TSX } from './support/cli.js';
 import { example as serverExample } from './support/http-api.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const TSX = join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
-const MAIN = join(ROOT, 'src/cli/main.ts');
 const example = (name: string) =>
   ['inventory.yaml', 'campaign.yaml'].map((f) => join(ROOT, 'examples', name, f)) as [string, string];
 
@@ -33,27 +31,8 @@ function workdir(): string {
   return d;
 }
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `escalator ...args` in `cwd` (its state directory is `cwd/.escalator`). */
-async function escalator(cwd: string, ...args: string[]): Promise<Result> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', TSX, MAIN, ...args], {
-      cwd,
-      timeout: 120_000,
-      maxBuffer: 16 * 2 ** 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw error;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const escalator = (cwd: string, ...args: string[]) => runCli(cwd, args);
 
 describe('the multi-site example from the CLI alone', () => {
   const cwd = workdir();

@@ -22,8 +22,6 @@
  * absence into a failure (`npm run test:openstack`). The campaign disables computes and moves servers:
  * it must not run at the same time as another test against the same cloud.
  */
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -37,7 +35,6 @@ import {
   createSshNodeAgent,
   inventoryEndpoints,
   type OpenSshTransport,
-  shellQuote,
 } from '../src/adapters/ssh/index.js';
 import { createRoleAuthorizer } from '../src/auth/index.js';
 import { verifyPlan } from '../src/checker/verify-plan.js';
@@ -53,7 +50,13 @@ import type { LogRecord } from '../src/ports/logger.js';
 import type { NodeAgent } from '../src/ports/node-agent.js';
 import type { Vim } from '../src/ports/vim.js';
 import { createFileStore, type FileStateStore } from '../src/stores/index.js';
-import { createFakeNode, type FakeNode } from './support/fake-node-ssh.js';
+import {
+  type FakeComputes,
+  COMPUTE_PACKAGES as PACKAGES,
+  packagesOf,
+  startFakeComputes,
+} from './support/fake-computes.js';
+import type { FakeNode } from './support/fake-node-ssh.js';
 import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
 import {
   bootServer,
@@ -62,23 +65,13 @@ import {
   deleteServers,
   waitServer,
 } from './support/openstack-live.js';
-import { type SshServer, startSshd } from './support/sshd.js';
+import type { SshServer } from './support/sshd.js';
 
 const env: OpenStackTestEnv | undefined = requireOpenStackEnv('OpenStack campaign test');
 
 /** What the installer knows the nodes run now, and what the campaign brings. */
 const CURRENT = { 'nova-compute': '26.2.2', kernel: '6.1.0-18-amd64' } as const;
 const TARGET = { 'nova-compute': '27.1.0', kernel: '6.1.0-21-amd64' } as const;
-/** The Debian packages that carry each component's version (both nova packages follow nova-compute). */
-const PACKAGES: Readonly<Record<string, readonly string[]>> = {
-  'nova-compute': ['nova-compute', 'python3-nova'],
-  kernel: ['linux-image-amd64'],
-};
-const packagesOf = (versions: Readonly<Record<string, string>>): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(versions).flatMap(([c, v]) => (PACKAGES[c] ?? [c]).map((p) => [p, v] as const)),
-  );
-
 const OPERATOR: Principal = { id: 'e2e-operator', roles: ['admin'], via: 'local' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -113,6 +106,7 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
   const prefix = `esc-e2e-${Date.now().toString(36)}`;
   const campaignId = `${prefix}-campaign`;
   let vim: OpenStackVim;
+  let computes: FakeComputes | undefined;
   let root: string;
   const sshd = new Map<string, SshServer>();
   const fakes = new Map<string, FakeNode>();
@@ -167,42 +161,13 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
     vim = createOpenStackVim({ session });
 
     // One sshd and one set of fakes per compute node.
-    root = mkdtempSync(join(tmpdir(), 'escalator-e2e-'));
-    for (const host of e.computeHosts) {
-      const server = await startSshd({ pathPrefix: [join(root, host, 'bin')] });
-      sshd.set(host, server);
-      chownSync(root, server.uid, server.gid);
-      const fake = createFakeNode(join(root, host), server);
-      fake.setPackages(packagesOf(CURRENT));
-      // nova-compute runs; the boot id is the node's own.
-      writeFileSync(join(fake.state, 'active.json'), JSON.stringify(['nova-compute']));
-      chownSync(join(fake.state, 'active.json'), server.uid, server.gid);
-      writeFileSync(join(fake.state, 'boot_id'), `boot-${host}-0\n`);
-      // The agent reads the boot id with this command (found on this node's PATH, like the fakes).
-      writeFileSync(
-        join(fake.bin, 'escalator-boot-id'),
-        `#!/bin/sh\nexec cat ${shellQuote(fake.bootIdFile)}\n`,
-        {
-          mode: 0o755,
-        },
-      );
-      fakes.set(host, fake);
-    }
-    // What the nova-compute backup archives (the real /etc/nova is not readable by the ssh user).
-    const conf = join(root, 'etc', 'nova');
-    mkdirSync(conf, { recursive: true });
-    writeFileSync(join(conf, 'nova.conf'), '[DEFAULT]\ncompute_driver = fake.FakeDriver\n');
-    mkdirSync(join(root, 'backups'));
-    for (const dir of [join(root, 'etc'), conf, join(conf, 'nova.conf'), join(root, 'backups')])
-      chownSync(dir, sshd.get(e.computeHosts[0]!)!.uid, sshd.get(e.computeHosts[0]!)!.gid);
-    const knownHosts = join(root, 'known_hosts');
-    writeFileSync(
-      knownHosts,
-      [...sshd.values()].map((s) => `[127.0.0.1]:${s.port} ${s.hostPublicKey}\n`).join(''),
-    );
+    computes = await startFakeComputes(e.computeHosts, CURRENT);
+    root = computes.root;
+    for (const [host, server] of computes.sshd) sshd.set(host, server);
+    for (const [host, fake] of computes.fakes) fakes.set(host, fake);
     transport = createOpenSshTransport({
       configFile: 'none',
-      knownHostsFile: knownHosts,
+      knownHostsFile: computes.knownHosts,
       // credentialsRef names the node's key; only the path goes to ssh.
       resolveIdentity: (ref) => {
         const server = sshd.get(ref.replace(/^key-/, ''));
@@ -211,25 +176,13 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
       },
     });
     // Safety first: on every node, the commands the agent runs must be the fakes, never this machine's.
-    for (const [host, server] of sshd) {
-      const which = await transport.exec(
-        {
-          node: host,
-          address: '127.0.0.1',
-          port: server.port,
-          user: server.user,
-          credentialsRef: `key-${host}`,
-        },
-        [
-          'sh',
-          '-c',
-          'for c in apt-get dpkg-query systemctl systemd-run shutdown reboot escalator-boot-id; do command -v "$c"; done',
-        ],
-      );
-      const paths = which.stdout.trim().split('\n');
-      expect(paths, which.stderr).toHaveLength(7);
-      for (const path of paths) expect(path.startsWith(`${fakes.get(host)!.bin}/`), path).toBe(true);
-    }
+    await computes.assertFakesFirst(transport, (host) => ({
+      node: host,
+      address: '127.0.0.1',
+      port: sshd.get(host)!.port,
+      user: sshd.get(host)!.user,
+      credentialsRef: `key-${host}`,
+    }));
   }, 300_000);
 
   afterAll(async () => {
@@ -248,8 +201,7 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
     }
     await transport?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
-    for (const server of sshd.values()) await server.close().catch(() => undefined);
-    if (root) rmSync(root, { recursive: true, force: true });
+    await computes?.close();
   }, 300_000);
 
   it('boots an anti-affinity pair on two hosts and two servers outside any group', async () => {
@@ -324,7 +276,7 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
       target: { software: { ...TARGET } },
       strategy: { maxParallel: 1, instanceAction: 'live-migrate' },
       // The backup archives a copy of the configuration the ssh user may read.
-      components: { 'nova-compute': { backup: { files: [join(root, 'etc', 'nova')], databases: [] } } },
+      components: { 'nova-compute': { backup: { files: [computes!.novaConf], databases: [] } } },
     };
     campaign = parseCampaign(JSON.stringify(input), { file: '<campaign>', inventory });
   });
@@ -366,7 +318,7 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
       transport: transport!,
       endpoints: inventoryEndpoints(inventory),
       packages: (component) => PACKAGES[component] ?? [component],
-      backupRoot: join(root, 'backups'),
+      backupRoot: computes!.backups,
       commands: { bootId: ['escalator-boot-id'] },
       waitReady: { initialDelayMs: 500, maxDelayMs: 2_000, timeoutMs: 120_000 },
       commandTimeoutMs: 120_000,

@@ -8,6 +8,6 @@ rc=0
 # One file after the other: both disable computes and move servers on the same cloud, and the campaign
 # pauses (rightly) when the cloud changes under it.
 ESCALATOR_REQUIRE_OPENSTACK=1 npx vitest run --no-file-parallelism \
-  test/openstack-integration.test.ts test/openstack-campaign.test.ts || rc=$?
+  test/openstack-integration.test.ts test/openstack-campaign.test.ts test/openstack-cli.test.ts || rc=$?
 [ "${OPENSTACK_KEEP_RUNNING:-0}" = 1 ] || bash "$here/down.sh"
 exit "$rc"
