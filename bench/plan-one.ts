@@ -8,6 +8,7 @@ import { CampaignSchema } from '../src/model/campaign.js';
 import { InventorySchema } from '../src/model/inventory.js';
 import { createPlan } from '../src/planner/create-plan.js';
 import { generateCloud } from '../src/testing/synthetic-cloud.js';
+import { jsonLines } from '../src/util/json-lines.js';
 
 const computes = Number(process.argv[2] ?? 100);
 const seed = Number(process.argv[3] ?? 1);
@@ -20,6 +21,10 @@ const plan = createPlan(inv, camp);
 const t1 = performance.now();
 const verdict = verifyPlan(inv, camp, plan);
 const t2 = performance.now();
+// What `escalator plan --format json` writes, line by line.
+let jsonBytes = 0;
+for (const line of jsonLines(plan, 4)) jsonBytes += Buffer.byteLength(line) + 1;
+const t3 = performance.now();
 const firstComputeWave = plan.waves.find((w) => w.canary);
 const firstFullWave = plan.waves[(firstComputeWave?.index ?? 0) + 1];
 console.log(
@@ -29,6 +34,9 @@ console.log(
     instances: inv.instances.length,
     planMs: t1 - t0,
     checkMs: t2 - t1,
+    jsonMB: jsonBytes / 1e6,
+    jsonMs: t3 - t2,
+    steps: plan.waves.reduce((n, w) => n + w.steps.length, 0),
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     planHeapMiB: (process.memoryUsage().rss - rssBefore) / 2 ** 20,
     waves: plan.totals?.waves,

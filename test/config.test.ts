@@ -604,8 +604,12 @@ nodes:
     const error = documentError(() => parseConfig(text, { file: 'e.yaml' }));
     expect(error.message.split('\n')).toEqual([
       `e.yaml:${positionOf(text, 'backupDirectory: |backups').line}:20 nodes.backupDirectory: expected an absolute path on the node, e.g. /var/backups/escalator, got "backups"`,
-      expect.stringMatching(/^e\.yaml:\d+:\d+ nodes\.packages\.nova\[0\]: expected a distribution package name, e\.g\. python3-nova/),
-      expect.stringMatching(/^e\.yaml:\d+:\d+ nodes\.commands\.reboot: expected a command as a list of words/),
+      expect.stringMatching(
+        /^e\.yaml:\d+:\d+ nodes\.packages\.nova\[0\]: expected a distribution package name, e\.g\. python3-nova/,
+      ),
+      expect.stringMatching(
+        /^e\.yaml:\d+:\d+ nodes\.commands\.reboot: expected a command as a list of words/,
+      ),
     ]);
   });
 

@@ -356,6 +356,8 @@ const EXPECTED: Record<Entry, readonly string[]> = {
     'type NeutronAgent',
     'type NeutronClient',
     'type NeutronClientOptions',
+    'nodeHttpTransport',
+    'type NodeHttpTransportOptions',
     'NOVA_MAX_MICROVERSION',
     'NOVA_MIN_MICROVERSION',
     'type NovaComputeService',

@@ -1,4 +1,7 @@
 /** Where the CLI writes, so commands can be run in-process by tests and hosts. */
+
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 
 /** The CLI's output channels and exit status. */
@@ -64,5 +67,30 @@ export async function writeOutputFile(file: string, text: string): Promise<void>
     await writeFile(file, text);
   } catch (error) {
     throw new OutputFileError(file, error);
+  }
+}
+
+/**
+ * Writes `lines` to `file` as they come, each followed by a newline, without holding the whole text
+ * (a 10,000-node plan is larger than the longest string V8 allows).
+ */
+export async function writeOutputLines(file: string, lines: Iterable<string>): Promise<void> {
+  const stream = createWriteStream(file);
+  try {
+    // `once` rejects with the stream's error, should one come while it waits.
+    await once(stream, 'open');
+    let chunk = '';
+    for (const line of lines) {
+      chunk += `${line}\n`;
+      if (chunk.length < 1 << 16) continue;
+      if (!stream.write(chunk)) await once(stream, 'drain');
+      chunk = '';
+    }
+    stream.end(chunk);
+    await once(stream, 'finish');
+  } catch (error) {
+    throw new OutputFileError(file, error);
+  } finally {
+    stream.destroy();
   }
 }

@@ -39,8 +39,9 @@ export interface OpenStackAuth {
   readonly keystone: KeystoneSessionOptions;
   /**
    * The PEM file of CAs to trust for the cloud's TLS certificates (`openstack.caBundle`, clouds.yaml's
-   * `cacert` or `OS_CACERT`), when one is set. The Keystone session does not take one (yet): a host
-   * passes it to Node, e.g. `NODE_EXTRA_CA_CERTS`, or to its own `request.fetch`.
+   * `cacert` or `OS_CACERT`), when one is set. A host gives its text to the session's transport:
+   * `createKeystoneSession({ ...auth.keystone, request: { transport: nodeHttpTransport({ ca }) } })`
+   * (the CLI does).
    */
   readonly caBundle?: string | undefined;
   /** Where the credentials came from, for messages, e.g. `cloud "lab" of /etc/openstack/clouds.yaml`. */

@@ -13,6 +13,8 @@
  * ```
  * @module escalator/openstack
  */
+
+export { type NodeHttpTransportOptions, nodeHttpTransport } from '../http/node-transport.js';
 export {
   type CinderClient,
   type CinderClientOptions,

@@ -4,8 +4,9 @@ import { verifyPlan } from '../../checker/verify-plan.js';
 import { loadCampaign, loadInventory } from '../../loader/load.js';
 import { createPlan } from '../../planner/create-plan.js';
 import { planDot, planMermaid, planTable } from '../../planner/render.js';
+import { jsonLines } from '../../util/json-lines.js';
 import { ExitCode } from '../exit-codes.js';
-import { type Io, writeOutputFile } from '../io.js';
+import { type Io, writeOutputLines } from '../io.js';
 import { printViolations } from './validate.js';
 
 const FORMATS = ['table', 'json', 'dot', 'mermaid'] as const;
@@ -34,20 +35,22 @@ export function registerPlan(program: Command, io: Io): void {
           io.exitCode(ExitCode.Internal); // the planner broke an invariant: a bug, never the user's fault
           return;
         }
-        const text =
+        const summary = `${plan.waves.length} waves, ${plan.totals?.migrations ?? 0} migrations`;
+        // JSON goes out line by line: a plan of 10,000 computes is longer than one string may be.
+        const lines: Iterable<string> =
           options.format === 'json'
-            ? JSON.stringify(plan, null, 2)
-            : options.format === 'dot'
-              ? planDot(plan)
-              : options.format === 'mermaid'
-                ? planMermaid(plan)
-                : planTable(plan);
+            ? jsonLines(plan, 4)
+            : [
+                options.format === 'dot'
+                  ? planDot(plan)
+                  : options.format === 'mermaid'
+                    ? planMermaid(plan)
+                    : planTable(plan),
+              ];
         if (options.out) {
-          await writeOutputFile(options.out, `${text}\n`);
-          io.out(
-            `plan written to ${options.out} (${plan.waves.length} waves, ${plan.totals?.migrations ?? 0} migrations)`,
-          );
-        } else io.out(text);
+          await writeOutputLines(options.out, lines);
+          io.out(`plan written to ${options.out} (${summary})`);
+        } else for (const line of lines) io.out(line);
         io.exitCode(ExitCode.Ok);
       },
     );
