@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -214,6 +214,45 @@ describe('file store', () => {
     const second = JSON.parse(lines[1]!) as { h: string };
     expect(first.h).toBe(sha256(JSON.stringify(entries(1, 1)[0])));
     expect(second.h).toBe(sha256(first.h + JSON.stringify(entries(2, 2)[0])));
+  });
+
+  it('writes the documents of a created record once, beside the journal, and reads them back checked', async () => {
+    const dir = await tempDir();
+    const store = await fileStore(dir);
+    const plan = { waves: Array.from({ length: 200 }, (_, i) => ({ index: i, steps: [`step-${i}`] })) };
+    const inventory = { nodes: ['a', 'b'] };
+    const created = { seq: 1, type: 'created', campaignId: 'c1', inventory, campaign: { name: 'c1' }, plan };
+    await store.append('c1', [created, ...entries(2, 3)]);
+    const lines = await journalLines(dir, 'c1');
+    // The line names the documents by hash; it does not hold them.
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    const planText = JSON.stringify(plan);
+    expect(first.plan).toEqual({ $document: `sha256:${sha256(planText)}` });
+    expect(lines[0]!.length).toBeLessThan(600);
+    expect(await readFile(join(dir, 'c1', 'documents', `${sha256(planText)}.json`), 'utf8')).toBe(planText);
+    expect((await store.read('c1'))[0]).toEqual(created);
+
+    // A compaction snapshot names the same documents: none is written twice.
+    await store.compact('c1', { seq: 3, type: 'snapshot', state: { plan, inventory, steps: {} } });
+    expect(await readdir(join(dir, 'c1', 'documents'))).toHaveLength(3);
+    const snapshot = JSON.parse(await readFile(join(dir, 'c1', 'snapshot.json'), 'utf8')) as {
+      state: Record<string, unknown>;
+    };
+    expect(snapshot.state.plan).toEqual({ $document: `sha256:${sha256(planText)}` });
+    expect((await createFileStore({ directory: dir }).read('c1'))[0]).toEqual({
+      seq: 3,
+      type: 'snapshot',
+      state: { plan, inventory, steps: {} },
+    });
+
+    // A document changed on disk, or gone, makes the journal corrupt, naming it.
+    const file = join(dir, 'c1', 'documents', `${sha256(planText)}.json`);
+    await writeFile(file, planText.replace('step-7', 'step-8'));
+    const changed = await corruption(createFileStore({ directory: dir }).read('c1'));
+    expect(changed.message).toContain(`documents/${sha256(planText)}.json, does not match its sha256`);
+    await rm(file);
+    const gone = await corruption(createFileStore({ directory: dir }).read('c1'));
+    expect(gone.message).toContain(`its plan, documents/${sha256(planText)}.json, is missing`);
   });
 
   it('detects a changed record (checksum mismatch)', async () => {

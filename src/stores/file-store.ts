@@ -1,7 +1,14 @@
 /**
  * A {@link StateStore} on the local file system: one directory per campaign holding an append-only,
  * hash-chained journal (`journal.jsonl`), an optional compaction snapshot (`snapshot.json`), the
- * journal's end mark (`tail.json`) and the engine's lock (`lock`).
+ * journal's end mark (`tail.json`), the engine's lock (`lock`) and the campaign's documents
+ * (`documents/`).
+ *
+ * The documents a campaign is made of (its inventory, campaign and plan: tens of megabytes at 10,000
+ * nodes) are written once each, as `documents/<sha256>.json`, and the `created` record (and a
+ * compaction snapshot's state) names them as `{"$document": "sha256:<hex>"}`; reading puts them back,
+ * after checking that each file's sha256 is its name. So journal lines stay small, and the chain (which
+ * covers the names) covers the documents too.
  *
  * Every journal line is the entry's JSON plus a field `"h"`: the sha256 (hex) of the previous line's `h`
  * followed by the entry's JSON without `h`. The first line chains from the snapshot's `h`, or from `""`
@@ -117,6 +124,9 @@ export function createFileStore(options: FileStoreOptions): FileStateStore {
 const JOURNAL = 'journal.jsonl';
 const SNAPSHOT = 'snapshot.json';
 const END = 'tail.json';
+const DOCUMENTS = 'documents';
+/** The record fields that hold whole documents, written beside the journal. */
+const DOCUMENT_FIELDS = ['inventory', 'campaign', 'plan'] as const;
 const LOCK = 'lock';
 const NEWLINE = 0x0a;
 
@@ -310,7 +320,8 @@ class FileStore implements FileStateStore {
       options?.signal?.throwIfAborted();
       const state = this.#state(campaign);
       const tail = await this.#tail(campaign, state);
-      const jsons = entriesToJson(campaign, entries, tail.seq);
+      const external = await Promise.all(entries.map((e) => this.#externalize(campaign, e)));
+      const jsons = entriesToJson(campaign, external, tail.seq);
       let hash = tail.hash;
       let text = '';
       for (const json of jsons) {
@@ -334,7 +345,8 @@ class FileStore implements FileStateStore {
     return this.#serial(campaign, async () => {
       const scan = await this.#scan(campaign);
       throwIfDamaged(campaign, scan);
-      return scan.entries;
+      const documents = new Map<string, Promise<unknown>>();
+      return Promise.all(scan.entries.map((e) => this.#internalize(campaign, e, documents)));
     });
   }
 
@@ -345,7 +357,7 @@ class FileStore implements FileStateStore {
       options?.signal?.throwIfAborted();
       const scan = await this.#scan(campaign);
       throwIfDamaged(campaign, scan);
-      const json = checkSnapshot(campaign, snapshot, scan);
+      const json = checkSnapshot(campaign, await this.#externalize(campaign, snapshot), scan);
       const snapshotHash = sha256(json);
       const dir = this.#dir(campaign);
       // The snapshot first: if we die before the journal is rewritten, `#scan` recognises the old
@@ -427,6 +439,76 @@ class FileStore implements FileStateStore {
 
   #dir(campaign: string): string {
     return join(this.directory, campaign);
+  }
+
+  /** The record with its documents written beside the journal and named by their hash. */
+  async #externalize(campaign: string, entry: JournalEntry): Promise<JournalEntry> {
+    const holder = documentHolder(entry);
+    if (!holder) return entry;
+    const refs: Record<string, DocumentRef> = {};
+    for (const field of DOCUMENT_FIELDS) {
+      const value = holder[field];
+      if (value === undefined || isDocumentRef(value)) continue;
+      refs[field] = { $document: `sha256:${await this.#writeDocument(campaign, value)}` };
+    }
+    if (Object.keys(refs).length === 0) return entry;
+    return entry.type === 'snapshot'
+      ? { ...entry, state: { ...holder, ...refs } }
+      : ({ ...entry, ...refs } as JournalEntry);
+  }
+
+  /** Writes one document once (its name is its hash); returns the hash. */
+  async #writeDocument(campaign: string, value: unknown): Promise<string> {
+    const text = JSON.stringify(value);
+    const hex = sha256(text);
+    const dir = join(this.#dir(campaign), DOCUMENTS);
+    const exists = await stat(join(dir, `${hex}.json`)).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await mkdir(dir, { recursive: true });
+      await writeFileDurably(dir, `${hex}.json`, text);
+      await syncDirectory(this.#dir(campaign));
+    }
+    return hex;
+  }
+
+  /** The record with the documents it names read back, each checked against its hash. */
+  async #internalize(
+    campaign: string,
+    entry: JournalEntry,
+    documents: Map<string, Promise<unknown>>,
+  ): Promise<JournalEntry> {
+    const holder = documentHolder(entry);
+    if (!holder) return entry;
+    const values: Record<string, unknown> = {};
+    for (const field of DOCUMENT_FIELDS) {
+      const ref = holder[field];
+      if (!isDocumentRef(ref)) continue;
+      let value = documents.get(ref.$document);
+      if (!value) {
+        value = this.#readDocument(campaign, entry.seq, field, ref.$document);
+        documents.set(ref.$document, value);
+      }
+      values[field] = await value;
+    }
+    if (Object.keys(values).length === 0) return entry;
+    return entry.type === 'snapshot'
+      ? { ...entry, state: { ...holder, ...values } }
+      : ({ ...entry, ...values } as JournalEntry);
+  }
+
+  async #readDocument(campaign: string, seq: number, field: string, name: string): Promise<unknown> {
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(name)?.[1];
+    const file = `${DOCUMENTS}/${hex ?? '?'}.json`;
+    const corrupt = (detail: string) => new JournalCorruptError(campaign, seq, `its ${field}, ${detail}`);
+    if (!hex) throw corrupt(`names a document as "${name.slice(0, 80)}", not sha256:<64 hex digits>`);
+    const text = await readOptional(join(this.#dir(campaign), file));
+    if (text === undefined) throw corrupt(`${file}, is missing`);
+    const json = text.toString('utf8');
+    if (sha256(json) !== hex) throw corrupt(`${file}, does not match its sha256 (changed or damaged)`);
+    return JSON.parse(json);
   }
 
   #state(campaign: string): CampaignState {
@@ -787,4 +869,26 @@ class FileLock implements StoreLock {
     })();
     return this.#released;
   }
+}
+
+/** How a record names a document written beside the journal. */
+interface DocumentRef {
+  readonly $document: string;
+}
+
+function isDocumentRef(value: unknown): value is DocumentRef {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { $document?: unknown }).$document === 'string' &&
+    Object.keys(value).length === 1
+  );
+}
+
+/** Where a record keeps its documents: a `created` record itself, a snapshot's state; else nothing. */
+function documentHolder(entry: JournalEntry): Record<string, unknown> | undefined {
+  if (entry.type === 'created') return entry as Record<string, unknown>;
+  if (entry.type === 'snapshot' && typeof entry.state === 'object' && entry.state !== null)
+    return entry.state as Record<string, unknown>;
+  return undefined;
 }
