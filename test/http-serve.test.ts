@@ -182,12 +182,12 @@ describe('escalator serve', () => {
       tokens,
       `tokens:\n  - { id: ops, roles: [operator], sha256: ${hashToken('ops-token-2')} }\n`,
     );
-    // A file size limit makes every write past 256 KiB fail (EFBIG), as a full disk does (ENOSPC).
+    // A file size limit makes every write past 32 KiB fail (EFBIG), as a full disk does (ENOSPC).
     const child = spawn(
       'bash',
       [
         '-c',
-        'ulimit -f 256 && exec "$0" "$@"',
+        'ulimit -f 32 && exec "$0" "$@"',
         process.execPath,
         '--import',
         'tsx',
@@ -236,9 +236,12 @@ describe('escalator serve', () => {
       };
     };
     try {
-      // The first record (the documents) takes most of the room: the journal fills up during the run.
+      // Six more computes: their steps' records pass 32 KiB of journal during the run (the minimal
+      // example's whole journal is about 12 KiB; the documents, each in its own file, stay below).
       const heavy = example('minimal');
-      heavy.inventory.metadata.labels = { note: 'x'.repeat(245 * 1024) };
+      const nodes = heavy.inventory.nodes as { name: string }[];
+      const compute = nodes.find((n) => n.name === 'cmp-1')!;
+      for (let i = 1; i <= 6; i++) nodes.push({ ...compute, name: `cmp-x${i}` });
       expect((await api('POST', '/v1/campaigns', { id: 'heavy', ...heavy })).status).toBe(201);
       expect((await api('POST', '/v1/campaigns', { id: 'light', ...example('minimal') })).status).toBe(201);
       expect((await api('POST', '/v1/campaigns/heavy/actions/start')).status).toBe(202);

@@ -47,7 +47,11 @@ export interface SiteStatus {
 /** Progress through the plan, weighted by expected durations. */
 export interface Progress {
   readonly percent: number;
-  /** Seconds of work left, from the plan's expected durations. */
+  /**
+   * Seconds until the plan ends: the expected time of each wave not yet verified (of a wave under way,
+   * the part of its steps' expected work not done), scaled by how long the verified waves took against
+   * what the plan expected of them. Steps run side by side, so this is far less than the work left.
+   */
   readonly etaSeconds: number;
   readonly stepsDone: number;
   readonly stepsTotal: number;
@@ -72,25 +76,44 @@ export interface CampaignStatus {
 
 const DONE = new Set(['succeeded', 'skipped']);
 
-/** Progress from the steps' states. */
+/** Progress from the steps' states, and the time left from the waves' estimates and their observed times. */
 export function progressOf(snapshot: CampaignSnapshot): Progress {
   let total = 0;
   let done = 0;
   let stepsDone = 0;
   let stepsTotal = 0;
-  for (const wave of snapshot.plan.waves)
+  let expectedLeft = 0;
+  let observed = 0;
+  let expectedOfObserved = 0;
+  const verified = new Set(snapshot.wavesDone);
+  for (const wave of snapshot.plan.waves) {
+    let waveTotal = 0;
+    let waveDone = 0;
     for (const step of wave.steps) {
       const weight = Math.max(1, step.expectedSeconds);
-      total += weight;
+      waveTotal += weight;
       stepsTotal++;
       if (DONE.has(snapshot.steps[step.id]?.state ?? 'pending')) {
-        done += weight;
+        waveDone += weight;
         stepsDone++;
       }
     }
+    total += waveTotal;
+    done += waveDone;
+    const times = snapshot.waveTimes[wave.index];
+    if (verified.has(wave.index)) {
+      const took = (Date.parse(times?.verified ?? '') - Date.parse(times?.started ?? '')) / 1000;
+      if (Number.isFinite(took) && took >= 0 && wave.expectedSeconds > 0) {
+        observed += took;
+        expectedOfObserved += wave.expectedSeconds;
+      }
+    } else expectedLeft += wave.expectedSeconds * (waveTotal === 0 ? 1 : 1 - waveDone / waveTotal);
+  }
+  // How the finished waves went against their estimates, within reason (one odd wave is not a trend).
+  const pace = expectedOfObserved > 0 ? Math.min(10, Math.max(0.1, observed / expectedOfObserved)) : 1;
   return {
     percent: total === 0 ? 100 : Math.round((done / total) * 1000) / 10,
-    etaSeconds: Math.round(total - done),
+    etaSeconds: Math.round(expectedLeft * pace),
     stepsDone,
     stepsTotal,
     wavesDone: snapshot.wavesDone.length,

@@ -736,14 +736,11 @@ function parseEndMark(text: string): EndMark | null {
  * absent. The directory is not synced: a rename lost in a crash leaves the older mark, which lags.
  */
 async function writeEndMark(dir: string, mark: EndMark): Promise<void> {
+  // Replaced by rename, so a reader sees the old mark or the new one. Not synced: the mark may lag
+  // behind the journal (a machine crash keeps an older one), which reading accepts, and a sync per
+  // append here doubled the cost of every record.
   const tmp = join(dir, `${END}.tmp`);
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(`${JSON.stringify(mark)}\n`, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeFile(tmp, `${JSON.stringify(mark)}\n`);
   await rename(tmp, join(dir, END));
 }
 
