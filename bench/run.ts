@@ -72,13 +72,27 @@ console.log(
 );
 
 console.log(
+  '\nThe file journal: one-record appends, each synced before the next, or issued together (group commit)\n',
+);
+const journal = run('bench/journal-one.ts', '5000');
+console.log(
+  textTable(
+    ['appends', 'one after another µs each', 'issued together µs each'],
+    [[journal.appends ?? 0, fixed(journal.sequentialUs), fixed(journal.togetherUs)]],
+  ),
+);
+
+console.log(
   '\nSimulating whole campaigns on the built-in simulated cloud (plan, prechecks, backup, execute, verify)\n',
 );
-const sims = [100, 1_000].map((n) => run('bench/simulate-one.ts', String(n)));
+const sims = [['100'], ['1000'], ['1000', '--journal'], ['10000'], ['10000', '--journal']].map((args) =>
+  run('bench/simulate-one.ts', ...args),
+);
 console.log(
   textTable(
     [
       'computes',
+      'journal',
       'nodes',
       'instances',
       'steps',
@@ -91,6 +105,7 @@ console.log(
     ],
     sims.map((r) => [
       r.computes ?? 0,
+      r.journal ? 'file' : 'memory',
       r.nodes ?? 0,
       r.instances ?? 0,
       r.steps ?? 0,

@@ -37,8 +37,8 @@ export interface RealCloud {
   readonly backend: BackendFactory;
 }
 
-/** At most `limit` commands of `transport` at once (`ssh.maxConnections`); the others wait in order. */
-function limitConcurrency(
+/** At most `limit` commands of `transport` at once (`ssh.maxConnections`); the others wait in order. @internal */
+export function limitConcurrency(
   transport: CommandTransport & { close(): Promise<void> },
   limit: number,
 ): CommandTransport & { close(): Promise<void> } {

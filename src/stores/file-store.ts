@@ -147,6 +147,15 @@ interface CampaignState {
   queue: Promise<unknown>;
   handle: FileHandle | undefined;
   tail: Tail | undefined;
+  /** Appends waiting for the next write (group commit: one write and one sync for all of them). */
+  pending: PendingAppend[];
+}
+
+interface PendingAppend {
+  readonly entries: readonly JournalEntry[];
+  readonly signal: AbortSignal | undefined;
+  resolve(): void;
+  reject(error: unknown): void;
 }
 
 /** What a full check of a campaign's files found. */
@@ -311,32 +320,71 @@ class FileStore implements FileStateStore {
     }
   }
 
+  /**
+   * Appends wait for their turn; those that arrive while a write is under way go out together in the
+   * next one, with a single sync (group commit), each checked on its own: a refused one fails alone,
+   * and those after it, whose seq no longer follows, with it.
+   */
   async append(campaign: string, entries: readonly JournalEntry[], options?: CallOptions): Promise<void> {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
     if (entries.length === 0) return;
-    return this.#serial(campaign, async () => {
-      // Checked once more when our turn comes; once the write starts, it is finished.
-      options?.signal?.throwIfAborted();
-      const state = this.#state(campaign);
-      const tail = await this.#tail(campaign, state);
-      const external = await Promise.all(entries.map((e) => this.#externalize(campaign, e)));
-      const jsons = entriesToJson(campaign, external, tail.seq);
-      let hash = tail.hash;
-      let text = '';
-      for (const json of jsons) {
-        hash = sha256(hash + json);
-        text += `${withHash(json, hash)}\n`;
+    const state = this.#state(campaign);
+    await new Promise<void>((resolve, reject) => {
+      state.pending.push({ entries, signal: options?.signal, resolve, reject });
+      if (state.pending.length === 1) void this.#serial(campaign, () => this.#writePending(campaign));
+    });
+  }
+
+  async #writePending(campaign: string): Promise<void> {
+    const state = this.#state(campaign);
+    const batch = state.pending.splice(0);
+    // Checked once more when their turn comes; once the write starts, it is finished.
+    const live = batch.filter((a) => {
+      if (a.signal?.aborted) a.reject(a.signal.reason);
+      return !a.signal?.aborted;
+    });
+    if (live.length === 0) return;
+    let tail: Tail;
+    try {
+      tail = await this.#tail(campaign, state);
+    } catch (error) {
+      for (const a of live) a.reject(error);
+      return;
+    }
+    const accepted: PendingAppend[] = [];
+    let seq = tail.seq;
+    let hash = tail.hash;
+    let text = '';
+    for (const a of live) {
+      try {
+        const external = await Promise.all(a.entries.map((e) => this.#externalize(campaign, e)));
+        const jsons = entriesToJson(campaign, external, seq);
+        for (const json of jsons) {
+          hash = sha256(hash + json);
+          text += `${withHash(json, hash)}\n`;
+        }
+        seq += jsons.length;
+        accepted.push(a);
+      } catch (error) {
+        a.reject(error);
       }
-      const data = Buffer.from(text, 'utf8');
-      const handle = state.handle!;
-      state.tail = undefined; // unknown until the write and the sync succeed
+    }
+    if (accepted.length === 0) return;
+    const data = Buffer.from(text, 'utf8');
+    const handle = state.handle!;
+    state.tail = undefined; // unknown until the write and the sync succeed
+    try {
       await writeAll(handle, data);
       await handle.sync();
-      state.tail = { seq: tail.seq + jsons.length, hash, size: tail.size + data.length, ino: tail.ino };
-      // The records are durable; a mark that fails to follow only lags, which reading accepts.
-      await writeEndMark(this.#dir(campaign), { seq: state.tail.seq, h: hash }).catch(() => {});
-    });
+    } catch (error) {
+      for (const a of accepted) a.reject(error);
+      return;
+    }
+    state.tail = { seq, hash, size: tail.size + data.length, ino: tail.ino };
+    // The records are durable; a mark that fails to follow only lags, which reading accepts.
+    await writeEndMark(this.#dir(campaign), { seq, h: hash }).catch(() => {});
+    for (const a of accepted) a.resolve();
   }
 
   async read(campaign: string, options?: CallOptions): Promise<readonly JournalEntry[]> {
@@ -514,7 +562,7 @@ class FileStore implements FileStateStore {
   #state(campaign: string): CampaignState {
     let state = this.#campaigns.get(campaign);
     if (!state) {
-      state = { queue: Promise.resolve(), handle: undefined, tail: undefined };
+      state = { queue: Promise.resolve(), handle: undefined, tail: undefined, pending: [] };
       this.#campaigns.set(campaign, state);
     }
     return state;
