@@ -1,7 +1,8 @@
 /**
  * One benchmark case in a fresh process (so peak memory is its own): generate a seeded synthetic
  * cloud, plan it, check the plan, and print one JSON line of figures.
- * Usage: tsx bench/plan-one.ts <computes> [seed]
+ * Usage: tsx bench/plan-one.ts <computes> [seed] [--two-sites] (two sites, 10% of instances that cannot
+ * move, maxParallel 5%)
  */
 import { verifyPlan } from '../src/checker/verify-plan.js';
 import { CampaignSchema } from '../src/model/campaign.js';
@@ -11,8 +12,13 @@ import { generateCloud } from '../src/testing/synthetic-cloud.js';
 import { jsonLines } from '../src/util/json-lines.js';
 
 const computes = Number(process.argv[2] ?? 100);
-const seed = Number(process.argv[3] ?? 1);
-const { inventory, campaign } = generateCloud({ computes, seed });
+const seed = Number(process.argv[3]?.startsWith('--') ? 1 : (process.argv[3] ?? 1));
+const twoSites = process.argv.includes('--two-sites');
+const { inventory, campaign } = generateCloud({
+  computes,
+  seed,
+  ...(twoSites ? { sites: 2, unmovableShare: 0.1, maxParallel: '5%' } : {}),
+});
 const inv = InventorySchema.parse(inventory);
 const camp = CampaignSchema.parse(campaign);
 const rssBefore = process.memoryUsage().rss;
@@ -30,6 +36,7 @@ const firstFullWave = plan.waves[(firstComputeWave?.index ?? 0) + 1];
 console.log(
   JSON.stringify({
     computes,
+    twoSites,
     nodes: inv.nodes.length,
     instances: inv.instances.length,
     planMs: t1 - t0,

@@ -27,13 +27,16 @@ console.log(
 );
 
 console.log(
-  '\nPlanning and checking seeded synthetic clouds (12 instances per compute, maxParallel 10%, canary 1)\n',
+  '\nPlanning and checking seeded synthetic clouds (12 instances per compute, canary 1; maxParallel and sites as shown)\n',
 );
-const plans = [100, 1_000, 10_000].map((n) => run('bench/plan-one.ts', String(n)));
+const plans = [['100'], ['1000'], ['10000'], ['1000', '1', '--two-sites'], ['10000', '1', '--two-sites']].map(
+  (args) => run('bench/plan-one.ts', ...args),
+);
 console.log(
   textTable(
     [
       'computes',
+      'cloud',
       'nodes',
       'instances',
       'plan ms',
@@ -52,6 +55,7 @@ console.log(
     ],
     plans.map((r) => [
       r.computes ?? 0,
+      r.twoSites ? '2 sites, 10% unmovable, 5%' : '1 site, 10%',
       r.nodes ?? 0,
       r.instances ?? 0,
       fixed(r.planMs),
@@ -85,13 +89,20 @@ console.log(
 console.log(
   '\nSimulating whole campaigns on the built-in simulated cloud (plan, prechecks, backup, execute, verify)\n',
 );
-const sims = [['100'], ['1000'], ['1000', '--journal'], ['10000'], ['10000', '--journal']].map((args) =>
-  run('bench/simulate-one.ts', ...args),
-);
+const sims = [
+  ['100'],
+  ['1000'],
+  ['1000', '--journal'],
+  ['1000', '--two-sites'],
+  ['10000'],
+  ['10000', '--journal'],
+  ['10000', '--two-sites'],
+].map((args) => run('bench/simulate-one.ts', ...args));
 console.log(
   textTable(
     [
       'computes',
+      'cloud',
       'journal',
       'nodes',
       'instances',
@@ -105,6 +116,7 @@ console.log(
     ],
     sims.map((r) => [
       r.computes ?? 0,
+      r.twoSites ? '2 sites, 10% unmovable, 5%' : '1 site, 10%',
       r.journal ? 'file' : 'memory',
       r.nodes ?? 0,
       r.instances ?? 0,

@@ -1,7 +1,9 @@
 /**
  * One simulation benchmark in a fresh process: a seeded synthetic cloud of N computes, planned and run
  * on the simulated cloud; prints wall time, peak memory and simulated time as one JSON line.
- * Usage: tsx bench/simulate-one.ts <computes> [--journal] (a file journal in a temporary directory)
+ * Usage: tsx bench/simulate-one.ts <computes> [--journal] [--two-sites]
+ * (--journal: a file journal in a temporary directory; --two-sites: two sites, 10% of instances that
+ * cannot move, maxParallel 5%)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,12 @@ import { simulateCampaign } from '../src/simulator/run.js';
 import { generateCloud } from '../src/testing/synthetic-cloud.js';
 
 const computes = Number(process.argv[2] ?? 100);
-const { inventory, campaign } = generateCloud({ computes, seed: 3 });
+const twoSites = process.argv.includes('--two-sites');
+const { inventory, campaign } = generateCloud({
+  computes,
+  seed: 3,
+  ...(twoSites ? { sites: 2, unmovableShare: 0.1, maxParallel: '5%' } : {}),
+});
 const inv = InventorySchema.parse(inventory);
 const camp = CampaignSchema.parse(campaign);
 const journal = process.argv.includes('--journal')
@@ -25,6 +32,7 @@ console.log(
   JSON.stringify({
     computes,
     journal: journal !== undefined,
+    twoSites,
     nodes: inv.nodes.length,
     instances: inv.instances.length,
     state: result.outcome.state,

@@ -39,6 +39,8 @@ export interface RunnerOptions {
   readonly logger: Logger | undefined;
   readonly env: Omit<RunEnv, 'log' | 'retried'>;
   readonly events: EventEmitter<EngineEvents>;
+  /** Records after the last snapshot that make a wave boundary compact the journal; 0: never. */
+  readonly compactEvery: number;
 }
 
 /** Where a command left the campaign once accepted. */
@@ -69,6 +71,10 @@ export class Runner {
   #issued: Promise<unknown> = Promise.resolve();
   /** After a failed write: settles once the core is back on what the journal holds. */
   #stopped: Promise<void> = Promise.resolve();
+  /** The seq of the last snapshot taken (or read back at open). */
+  #compactedAt = 0;
+  /** A wave boundary passed: compact at the first record the core is not past. */
+  #compactDue = false;
 
   constructor(options: RunnerOptions) {
     this.#o = options;
@@ -93,8 +99,39 @@ export class Runner {
   }
 
   /** Takes a snapshot replayed from the journal (nothing in flight: a crash ended what ran). */
-  load(snapshot: CampaignSnapshot): void {
+  load(snapshot: CampaignSnapshot, compactedAt = 0): void {
     this.#core = createCore(snapshot);
+    this.#compactedAt = compactedAt;
+  }
+
+  /**
+   * Replaces the journal up to `seq` with a snapshot, when enough records followed the last one and
+   * the core is exactly at `seq` (pipelined writes may have taken it further: then at a later record).
+   * The documents are shared, not copied (they never change in place: a replan replaces the plan);
+   * what does change in place is copied now, since the store writes it later. A failed compaction
+   * leaves the journal as it was.
+   */
+  #compact(core: CoreState, seq: number): void {
+    const every = this.#o.compactEvery;
+    const compact = this.#o.store.compact?.bind(this.#o.store);
+    if (!compact || every <= 0 || seq - this.#compactedAt < every) {
+      this.#compactDue = false;
+      return;
+    }
+    if (core.snapshot.seq !== seq) return;
+    this.#compactDue = false;
+    const { inventory, campaign, plan, ...changing } = core.snapshot;
+    const state: CampaignSnapshot = { ...structuredClone(changing), inventory, campaign, plan };
+    this.#compactedAt = seq;
+    compact(core.snapshot.id, { seq, type: 'snapshot', state } as unknown as JournalEntry).then(
+      () => this.#log('info', 'journal.compacted', `records up to ${seq} replaced by a snapshot`),
+      (error: unknown) =>
+        this.#log(
+          'warn',
+          'journal.compact-failed',
+          `the journal stays whole: ${describeError(error).message}`,
+        ),
+    );
   }
 
   /** Writes a new campaign's first records. */
@@ -191,7 +228,9 @@ export class Runner {
     const id = this.#core?.snapshot.id;
     if (id === undefined) return;
     try {
-      this.#core = createCore(replay(id, await this.#o.store.read(id)));
+      const entries = await this.#o.store.read(id);
+      this.#core = createCore(replay(id, entries));
+      this.#compactedAt = entries[0]?.type === 'snapshot' ? entries[0].seq : 0;
     } catch (error) {
       this.#log(
         'error',
@@ -298,7 +337,10 @@ export class Runner {
       this.#durable = this.#durable.then(
         () =>
           appended.then(() => {
-            if (this.#dead === undefined) this.#announcer.announce(core, record);
+            if (this.#dead !== undefined) return;
+            this.#announcer.announce(core, record);
+            if (record.type === 'wave' && record.event === 'verified') this.#compactDue = true;
+            if (this.#compactDue) this.#compact(core, record.seq);
           }),
         (error: unknown) => {
           appended.catch(() => undefined);
