@@ -9,6 +9,12 @@ import { withRetry } from '../policy.js';
 import { handlerOf, type StepContext } from '../steps/index.js';
 import type { RunEnv } from './env.js';
 
+/**
+ * Why a step's timers are cancelled when it ends: one shared reason, since an abort without one makes
+ * a new DOMException every time (measurable at 10,000 nodes).
+ */
+const STEP_ENDED = new Error('the step ended');
+
 /** Gathers the facts a step journals before it starts. */
 export async function prepareStep(
   ctx: StepContext,
@@ -92,7 +98,7 @@ export async function runStep(
       (error: unknown) => ({ ok: false as const, error }),
     );
     const outcome = await Promise.race([work, timeout]);
-    timers.abort();
+    timers.abort(STEP_ENDED);
     if (outcome === 'cancelled') return undefined;
     const timedOut =
       outcome === 'timeout' ||
@@ -112,7 +118,7 @@ export async function runStep(
     }
     return { type: 'step-ended', step: step.id, outcome: 'succeeded', backup: outcome.result?.backup };
   } finally {
-    timers.abort();
+    timers.abort(STEP_ENDED);
     signal.removeEventListener('abort', onAbort);
   }
 }
