@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeHttpTransport } from '../src/adapters/http/index.js';
-import { AdapterError, EscalatorError } from '../src/errors.js';
+import { EscalatorError } from '../src/errors.js';
+import { expectAdapterError, rejection } from './support/rejections.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -76,22 +77,6 @@ const echo: Handler = (req, res, body) => {
   res.writeHead(200, { 'Content-Type': 'application/json', 'X-Request-Id': 'req-1' });
   res.end(JSON.stringify({ method: req.method, length: req.headers['content-length'] ?? null, body }));
 };
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function expectAdapterError(error: unknown, kind: 'transient' | 'permanent', reason: string): AdapterError {
-  expect(error).toBeInstanceOf(AdapterError);
-  expect((error as AdapterError).reason).toBe(reason);
-  expect((error as AdapterError).retryable).toBe(kind === 'transient');
-  return error as AdapterError;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'escalator-tls-'));

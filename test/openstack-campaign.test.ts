@@ -24,12 +24,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createKeystoneSession,
-  createOpenStackVim,
-  importInventory,
-  type OpenStackVim,
-} from '../src/adapters/openstack/index.js';
+import { createOpenStackVim, importInventory, type OpenStackVim } from '../src/adapters/openstack/index.js';
 import {
   createOpenSshTransport,
   createSshNodeAgent,
@@ -59,11 +54,12 @@ import {
 import type { FakeNode } from './support/fake-node-ssh.js';
 import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
 import {
-  bootServer,
-  createServerGroup,
+  adminSession,
+  bootPairAndSolos,
   deleteServerGroup,
   deleteServers,
-  waitServer,
+  serverHosts,
+  type TestServers,
 } from './support/openstack-live.js';
 import type { SshServer } from './support/sshd.js';
 
@@ -115,7 +111,7 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
   let engine: Engine | undefined;
   let groupId: string | undefined;
   /** The test's servers, by name. */
-  const servers = new Map<string, { id: string; group: boolean }>();
+  const servers: TestServers = new Map();
   const members = () => [...servers].filter(([, s]) => s.group).map(([name]) => name);
 
   let inventory: Inventory;
@@ -131,33 +127,10 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
   let runtimeMs = 0;
 
   /** Where every test server is now, and its status: one `/servers/detail` call. */
-  const readHosts = async (label: string): Promise<HostSnapshot> => {
-    const byId = new Map([...servers].map(([name, s]) => [s.id, name]));
-    const hosts: Record<string, string> = {};
-    const statuses: Record<string, string> = {};
-    for (const s of await vim.nova.listServers()) {
-      const name = byId.get(s.id);
-      if (name === undefined) continue;
-      hosts[name] = s['OS-EXT-SRV-ATTR:host'] ?? '';
-      statuses[name] = s.status;
-    }
-    return { label, hosts, statuses };
-  };
+  const readHosts = (label: string): Promise<HostSnapshot> => serverHosts(vim.nova, servers, label);
 
   beforeAll(async () => {
-    const session = createKeystoneSession({
-      authUrl: e.authUrl,
-      region: e.region,
-      credentials: {
-        password: {
-          username: e.username,
-          password: e.password,
-          projectName: e.projectName,
-          userDomainName: e.userDomainName,
-          projectDomainName: e.projectDomainName,
-        },
-      },
-    });
+    const session = adminSession(e);
     vim = createOpenStackVim({ session });
 
     // One sshd and one set of fakes per compute node.
@@ -206,24 +179,7 @@ describe.skipIf(!env)('Escalator campaign on the real OpenStack', { timeout: 900
 
   it('boots an anti-affinity pair on two hosts and two servers outside any group', async () => {
     expect(e.computeHosts.length, 'the test bed has three computes').toBeGreaterThanOrEqual(3);
-    groupId = await createServerGroup(vim.nova, `${prefix}-group`, 'anti-affinity');
-    // One after another: parallel boots into an anti-affinity group race in the scheduler.
-    const boots: [string, boolean][] = [
-      [`${prefix}-member-a`, true],
-      [`${prefix}-member-b`, true],
-      [`${prefix}-solo-1`, false],
-      [`${prefix}-solo-2`, false],
-    ];
-    for (const [name, inGroup] of boots) {
-      const id = await bootServer(vim.nova, {
-        name,
-        imageId: e.imageId,
-        flavorId: e.flavorId,
-        group: inGroup ? groupId : undefined,
-      });
-      servers.set(name, { id, group: inGroup });
-      await waitServer(vim.nova, id, 'ACTIVE', 180_000);
-    }
+    groupId = await bootPairAndSolos(vim.nova, e, prefix, servers);
     const now = await readHosts('booted');
     const [a, b] = members();
     expect(now.hosts[a!]).not.toBe(now.hosts[b!]);

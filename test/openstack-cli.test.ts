@@ -19,22 +19,19 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  createKeystoneSession,
-  createOpenStackVim,
-  type OpenStackVim,
-} from '../src/adapters/openstack/index.js';
+import { createOpenStackVim, type OpenStackVim } from '../src/adapters/openstack/index.js';
 import { createOpenSshTransport } from '../src/adapters/ssh/index.js';
 import { loadInventory } from '../src/loader/load.js';
 import { type CliResult, escalator } from './support/cli.js';
 import { COMPUTE_PACKAGES, type FakeComputes, startFakeComputes } from './support/fake-computes.js';
 import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
 import {
-  bootServer,
-  createServerGroup,
+  adminSession,
+  bootPairAndSolos,
   deleteServerGroup,
   deleteServers,
-  waitServer,
+  serverHosts,
+  type TestServers,
 } from './support/openstack-live.js';
 
 const env: OpenStackTestEnv | undefined = requireOpenStackEnv('OpenStack CLI test');
@@ -59,7 +56,7 @@ describe.skipIf(!env)('escalator CLI on the real OpenStack', { timeout: 900_000 
   let computes: FakeComputes;
   let cwd: string;
   let groupId: string | undefined;
-  const servers = new Map<string, { id: string; group: boolean }>();
+  const servers: TestServers = new Map();
   const members = () => [...servers].filter(([, s]) => s.group).map(([name]) => name);
   /** Nova read at every wave boundary the log file showed, and about twice a second. */
   const seen: Hosts[] = [];
@@ -84,18 +81,7 @@ describe.skipIf(!env)('escalator CLI on the real OpenStack', { timeout: 900_000 
     });
   const show = (r: CliResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 
-  const readHosts = async (label: string): Promise<Hosts> => {
-    const byId = new Map([...servers].map(([name, s]) => [s.id, name]));
-    const hosts: Record<string, string> = {};
-    const statuses: Record<string, string> = {};
-    for (const s of await vim.nova.listServers()) {
-      const name = byId.get(s.id);
-      if (name === undefined) continue;
-      hosts[name] = s['OS-EXT-SRV-ATTR:host'] ?? '';
-      statuses[name] = s.status;
-    }
-    return { label, hosts, statuses };
-  };
+  const readHosts = (label: string): Promise<Hosts> => serverHosts(vim.nova, servers, label);
 
   /**
    * Runs `escalator run` while watching: Nova about twice a second, and once more at every `wave.*`
@@ -136,21 +122,7 @@ describe.skipIf(!env)('escalator CLI on the real OpenStack', { timeout: 900_000 
   };
 
   beforeAll(async () => {
-    vim = createOpenStackVim({
-      session: createKeystoneSession({
-        authUrl: e.authUrl,
-        region: e.region,
-        credentials: {
-          password: {
-            username: e.username,
-            password: e.password,
-            projectName: e.projectName,
-            userDomainName: e.userDomainName,
-            projectDomainName: e.projectDomainName,
-          },
-        },
-      }),
-    });
+    vim = createOpenStackVim({ session: adminSession(e) });
     computes = await startFakeComputes(e.computeHosts, CURRENT);
     cwd = join(computes.root, 'operator');
     mkdirSync(cwd);
@@ -237,22 +209,7 @@ describe.skipIf(!env)('escalator CLI on the real OpenStack', { timeout: 900_000 
   }, 300_000);
 
   it('boots an anti-affinity pair and two servers outside any group', async () => {
-    groupId = await createServerGroup(vim.nova, `${prefix}-group`, 'anti-affinity');
-    for (const [name, inGroup] of [
-      [`${prefix}-member-a`, true],
-      [`${prefix}-member-b`, true],
-      [`${prefix}-solo-1`, false],
-      [`${prefix}-solo-2`, false],
-    ] as const) {
-      const id = await bootServer(vim.nova, {
-        name,
-        imageId: e.imageId,
-        flavorId: e.flavorId,
-        group: inGroup ? groupId : undefined,
-      });
-      servers.set(name, { id, group: inGroup });
-      await waitServer(vim.nova, id, 'ACTIVE', 180_000);
-    }
+    groupId = await bootPairAndSolos(vim.nova, e, prefix, servers);
     const now = await readHosts('booted');
     const [a, b] = members();
     expect(now.hosts[a!]).not.toBe(now.hosts[b!]);

@@ -31,6 +31,7 @@ const MAIN = join(ROOT, 'src/cli/main.ts');
 
 import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
 import {
+  adminSession,
   bootServer,
   createServerGroup,
   deleteServerGroup,
@@ -51,20 +52,7 @@ describe.skipIf(!env)('OpenStack integration', { timeout: 300_000 }, () => {
   let groupId: string | undefined;
   const disabled = new Set<string>();
 
-  const passwordSession = () =>
-    createKeystoneSession({
-      authUrl: e.authUrl,
-      region: e.region,
-      credentials: {
-        password: {
-          username: e.username,
-          password: e.password,
-          projectName: e.projectName,
-          userDomainName: e.userDomainName,
-          projectDomainName: e.projectDomainName,
-        },
-      },
-    });
+  const passwordSession = () => adminSession(e);
 
   beforeAll(() => {
     session = passwordSession();

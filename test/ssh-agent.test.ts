@@ -24,10 +24,10 @@ import {
   type OpenSshTransport,
 } from '../src/adapters/ssh/index.js';
 import { resolveCatalog } from '../src/catalog/catalog.js';
-import { AdapterError } from '../src/errors.js';
 import type { LogRecord } from '../src/ports/logger.js';
 import type { NodeAgent } from '../src/ports/node-agent.js';
 import { createFakeNode, type FakeNode } from './support/fake-node-ssh.js';
+import { expectAdapterError, rejection } from './support/rejections.js';
 import { type SshServer, startSshd } from './support/sshd.js';
 
 let server: SshServer;
@@ -49,21 +49,6 @@ function transportFor(options: Parameters<typeof createOpenSshTransport>[0] = {}
     identityFile: server.identityFile,
     ...options,
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function expectAdapterError(error: unknown, kind: 'transient' | 'permanent', reason: string): void {
-  expect(error).toBeInstanceOf(AdapterError);
-  expect((error as AdapterError).reason).toBe(reason);
-  expect((error as AdapterError).retryable).toBe(kind === 'transient');
 }
 
 function alive(pid: number): boolean {

@@ -28,7 +28,6 @@ import {
   createSshNodeAgent,
   type OpenSshTransport,
 } from '../src/adapters/ssh/index.js';
-import { AdapterError } from '../src/errors.js';
 import { upstreamVersion, versionMatches } from '../src/model/versions.js';
 import {
   buildAptRepo,
@@ -41,6 +40,7 @@ import {
   startDebianNode,
   type TestPackage,
 } from './support/debian-root.js';
+import { expectAdapterError, rejection } from './support/rejections.js';
 
 const NOVA = 'escalator-test-nova';
 const PY_NOVA = 'python3-escalator-test-nova';
@@ -106,22 +106,6 @@ function testPackages(): TestPackage[] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function expectAdapterError(error: unknown, kind: 'transient' | 'permanent', reason: string): AdapterError {
-  expect(error).toBeInstanceOf(AdapterError);
-  expect((error as AdapterError).reason).toBe(reason);
-  expect((error as AdapterError).retryable).toBe(kind === 'transient');
-  return error as AdapterError;
-}
 
 /** Processes whose root directory is `root` (anything still running inside a node), as `pid comm`. */
 function processesIn(root: string): string[] {

@@ -17,6 +17,7 @@ import { AdapterError } from '../src/errors.js';
 import { parseInventory } from '../src/loader/load.js';
 import type { Hypervisor } from '../src/ports/hypervisor.js';
 import { createFakeNode, type FakeNode } from './support/fake-node-ssh.js';
+import { rejection } from './support/rejections.js';
 import { type SshServer, startSshd } from './support/sshd.js';
 
 let server: SshServer;
@@ -25,15 +26,6 @@ let transport: OpenSshTransport;
 let hypervisor: Hypervisor;
 let root: string;
 let marker: string;
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'escalator-virsh-'));

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpVnfManager, fetchTransport, inventoryVnfmEndpoints } from '../src/adapters/vnfm/index.js';
 import { createVirtualClock } from '../src/clock/virtual-clock.js';
 import { withRetry } from '../src/engine/policy.js';
-import { AdapterError } from '../src/errors.js';
 import { parseInventory } from '../src/loader/load.js';
 import type { Clock } from '../src/ports/clock.js';
 import type { MaintenanceNotice } from '../src/ports/vnf-manager.js';
 import { answer, type FakeVnfm, startFakeVnfm } from './support/fake-vnfm.js';
+import { expectAdapterError, rejection } from './support/rejections.js';
 
 let vnfm: FakeVnfm;
 
@@ -24,22 +24,6 @@ const notice = (overrides: Partial<MaintenanceNotice> = {}): MaintenanceNotice =
   reason: 'upgrade campaign camp-1',
   ...overrides,
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function expectAdapterError(error: unknown, kind: 'transient' | 'permanent', reason: string): AdapterError {
-  expect(error).toBeInstanceOf(AdapterError);
-  expect((error as AdapterError).reason).toBe(reason);
-  expect((error as AdapterError).retryable).toBe(kind === 'transient');
-  return error as AdapterError;
-}
 
 const posts = () => vnfm.requests.filter((r) => r.method === 'POST');
 const polls = () => vnfm.requests.filter((r) => r.method === 'GET');

@@ -3,8 +3,10 @@
  * a server's state, and following a migration through the Vim port until it ends. They use the
  * adapter's own Nova client, so they speak the same microversion.
  */
+import { createKeystoneSession, type KeystoneSession } from '../../src/adapters/openstack/index.js';
 import type { NovaVim } from '../../src/adapters/openstack/nova.js';
 import type { MigrationStatus, Vim } from '../../src/ports/vim.js';
+import type { OpenStackTestEnv } from './openstack-env.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -117,4 +119,73 @@ export async function followMigration(
       );
     await sleep(pollMs);
   }
+}
+
+/** A Keystone session of the test bed's admin, by password. */
+export function adminSession(e: OpenStackTestEnv): KeystoneSession {
+  return createKeystoneSession({
+    authUrl: e.authUrl,
+    region: e.region,
+    credentials: {
+      password: {
+        username: e.username,
+        password: e.password,
+        projectName: e.projectName,
+        userDomainName: e.userDomainName,
+        projectDomainName: e.projectDomainName,
+      },
+    },
+  });
+}
+
+/** The servers of an end-to-end test, by name: their ids and whether they are in its group. */
+export type TestServers = Map<string, { id: string; group: boolean }>;
+
+/**
+ * Boots `<prefix>-member-a` and `-b` into a new anti-affinity group and `<prefix>-solo-1` and `-2`
+ * outside it, one after another (parallel boots into one group race in the scheduler), each ACTIVE
+ * before the next. Servers are added to `servers` as they are booted, so a failure leaves them for
+ * cleanup; resolves to the group's id.
+ */
+export async function bootPairAndSolos(
+  nova: NovaVim,
+  e: OpenStackTestEnv,
+  prefix: string,
+  servers: TestServers,
+): Promise<string> {
+  const groupId = await createServerGroup(nova, `${prefix}-group`, 'anti-affinity');
+  for (const [name, inGroup] of [
+    [`${prefix}-member-a`, true],
+    [`${prefix}-member-b`, true],
+    [`${prefix}-solo-1`, false],
+    [`${prefix}-solo-2`, false],
+  ] as const) {
+    const id = await bootServer(nova, {
+      name,
+      imageId: e.imageId,
+      flavorId: e.flavorId,
+      group: inGroup ? groupId : undefined,
+    });
+    servers.set(name, { id, group: inGroup });
+    await waitServer(nova, id, 'ACTIVE', 180_000);
+  }
+  return groupId;
+}
+
+/** Where each of `servers` is now and its status, from one `/servers/detail` call. */
+export async function serverHosts(
+  nova: NovaVim,
+  servers: TestServers,
+  label: string,
+): Promise<{ label: string; hosts: Record<string, string>; statuses: Record<string, string> }> {
+  const byId = new Map([...servers].map(([name, s]) => [s.id, name]));
+  const hosts: Record<string, string> = {};
+  const statuses: Record<string, string> = {};
+  for (const s of await nova.listServers()) {
+    const name = byId.get(s.id);
+    if (name === undefined) continue;
+    hosts[name] = s['OS-EXT-SRV-ATTR:host'] ?? '';
+    statuses[name] = s.status;
+  }
+  return { label, hosts, statuses };
 }
