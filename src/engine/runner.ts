@@ -270,14 +270,18 @@ export class Runner {
         }
     if (core.active && RESTING_STATES.has(core.snapshot.state) && core.inFlight.size === 0) {
       core.active = false;
-      // Resting is told once the records that brought it are durable.
+      // Resting is told, to those waiting now, once the records that brought it are durable; a failed
+      // write tells them once the core is back on the journal, as the stop does.
+      const waiters = this.#waiters;
+      this.#waiters = [];
       void this.#durable.then(
         () => {
-          const waiters = this.#waiters;
-          this.#waiters = [];
           for (const w of waiters) w.resolve();
         },
-        () => undefined,
+        (error: unknown) =>
+          this.#stopped.finally(() => {
+            for (const w of waiters) w.reject(error);
+          }),
       );
     }
   }
