@@ -69,6 +69,21 @@ describe.each([
     expect(await store.read('c1')).toEqual(entries(1, 3));
   });
 
+  it('gives back the documents of a created record and of a snapshot, as copies, after appends made at once', async () => {
+    const store = await make();
+    const plan = { waves: [{ index: 0, steps: ['a', 'b'] }] };
+    const created = { seq: 1, type: 'created', inventory: { nodes: ['n'] }, campaign: { name: 'c' }, plan };
+    // Issued together, as the engine's pipelined writes do: they are kept in call order.
+    await Promise.all([store.append('c1', [created]), store.append('c1', entries(2, 3))]);
+    const read = await store.read('c1');
+    expect(read).toEqual([created, ...entries(2, 3)]);
+    (read[0] as unknown as { plan: typeof plan }).plan.waves[0]!.index = 7;
+    expect((await store.read('c1'))[0]).toEqual(created);
+    const snapshot = { seq: 3, type: 'snapshot', state: { plan, steps: { a: 'done' } } };
+    await store.compact('c1', snapshot);
+    expect(await store.read('c1')).toEqual([snapshot]);
+  });
+
   it('reads an unknown campaign as an empty journal', async () => {
     const store = await make();
     expect(await store.read('nothing-here')).toEqual([]);

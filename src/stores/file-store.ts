@@ -63,6 +63,8 @@ import {
   checkRecord,
   checkSnapshot,
   entriesToJson,
+  externalizeDocuments,
+  internalizeDocuments,
   sha256,
   withHash,
 } from './journal-format.js';
@@ -125,8 +127,6 @@ const JOURNAL = 'journal.jsonl';
 const SNAPSHOT = 'snapshot.json';
 const END = 'tail.json';
 const DOCUMENTS = 'documents';
-/** The record fields that hold whole documents, written beside the journal. */
-const DOCUMENT_FIELDS = ['inventory', 'campaign', 'plan'] as const;
 const LOCK = 'lock';
 const NEWLINE = 0x0a;
 
@@ -490,25 +490,16 @@ class FileStore implements FileStateStore {
   }
 
   /** The record with its documents written beside the journal and named by their hash. */
-  async #externalize(campaign: string, entry: JournalEntry): Promise<JournalEntry> {
-    const holder = documentHolder(entry);
-    if (!holder) return entry;
-    const refs: Record<string, DocumentRef> = {};
-    for (const field of DOCUMENT_FIELDS) {
-      const value = holder[field];
-      if (value === undefined || isDocumentRef(value)) continue;
-      refs[field] = { $document: `sha256:${await this.#writeDocument(campaign, value)}` };
-    }
-    if (Object.keys(refs).length === 0) return entry;
-    return entry.type === 'snapshot'
-      ? { ...entry, state: { ...holder, ...refs } }
-      : ({ ...entry, ...refs } as JournalEntry);
+  #externalize(campaign: string, entry: JournalEntry): Promise<JournalEntry> {
+    return externalizeDocuments(entry, async (text) => {
+      const hex = sha256(text);
+      await this.#writeDocument(campaign, hex, text);
+      return hex;
+    });
   }
 
-  /** Writes one document once (its name is its hash); returns the hash. */
-  async #writeDocument(campaign: string, value: unknown): Promise<string> {
-    const text = JSON.stringify(value);
-    const hex = sha256(text);
+  /** Writes one document once (its name is its hash). */
+  async #writeDocument(campaign: string, hex: string, text: string): Promise<void> {
     const dir = join(this.#dir(campaign), DOCUMENTS);
     const exists = await stat(join(dir, `${hex}.json`)).then(
       () => true,
@@ -519,32 +510,17 @@ class FileStore implements FileStateStore {
       await writeFileDurably(dir, `${hex}.json`, text);
       await syncDirectory(this.#dir(campaign));
     }
-    return hex;
   }
 
   /** The record with the documents it names read back, each checked against its hash. */
-  async #internalize(
+  #internalize(
     campaign: string,
     entry: JournalEntry,
     documents: Map<string, Promise<unknown>>,
   ): Promise<JournalEntry> {
-    const holder = documentHolder(entry);
-    if (!holder) return entry;
-    const values: Record<string, unknown> = {};
-    for (const field of DOCUMENT_FIELDS) {
-      const ref = holder[field];
-      if (!isDocumentRef(ref)) continue;
-      let value = documents.get(ref.$document);
-      if (!value) {
-        value = this.#readDocument(campaign, entry.seq, field, ref.$document);
-        documents.set(ref.$document, value);
-      }
-      values[field] = await value;
-    }
-    if (Object.keys(values).length === 0) return entry;
-    return entry.type === 'snapshot'
-      ? { ...entry, state: { ...holder, ...values } }
-      : ({ ...entry, ...values } as JournalEntry);
+    return internalizeDocuments(entry, documents, (field, name) =>
+      this.#readDocument(campaign, entry.seq, field, name),
+    );
   }
 
   async #readDocument(campaign: string, seq: number, field: string, name: string): Promise<unknown> {
@@ -914,26 +890,4 @@ class FileLock implements StoreLock {
     })();
     return this.#released;
   }
-}
-
-/** How a record names a document written beside the journal. */
-interface DocumentRef {
-  readonly $document: string;
-}
-
-function isDocumentRef(value: unknown): value is DocumentRef {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { $document?: unknown }).$document === 'string' &&
-    Object.keys(value).length === 1
-  );
-}
-
-/** Where a record keeps its documents: a `created` record itself, a snapshot's state; else nothing. */
-function documentHolder(entry: JournalEntry): Record<string, unknown> | undefined {
-  if (entry.type === 'created') return entry as Record<string, unknown>;
-  if (entry.type === 'snapshot' && typeof entry.state === 'object' && entry.state !== null)
-    return entry.state as Record<string, unknown>;
-  return undefined;
 }

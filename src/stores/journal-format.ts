@@ -139,3 +139,81 @@ export function checkRecord(
   if (typeof entry['type'] !== 'string') return { problem: 'missing or invalid "type"' };
   return { entry: entry as JournalEntry, json: JSON.stringify(entry), h };
 }
+
+/** The record fields that hold whole documents, kept apart from the journal's records. */
+const DOCUMENT_FIELDS = ['inventory', 'campaign', 'plan'] as const;
+
+/** How a record names a document kept apart: `{"$document": "sha256:<hex>"}`. */
+interface DocumentRef {
+  readonly $document: string;
+}
+
+function isDocumentRef(value: unknown): value is DocumentRef {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { $document?: unknown }).$document === 'string' &&
+    Object.keys(value).length === 1
+  );
+}
+
+/** Where a record keeps its documents: a `created` record itself, a snapshot's state; else nothing. */
+function documentHolder(entry: JournalEntry): Record<string, unknown> | undefined {
+  if (entry.type === 'created') return entry as Record<string, unknown>;
+  if (entry.type === 'snapshot' && typeof entry.state === 'object' && entry.state !== null)
+    return entry.state as Record<string, unknown>;
+  return undefined;
+}
+
+/** The record with each of its fields replaced, the holder being the record or a snapshot's state. */
+function withFields(entry: JournalEntry, holder: Record<string, unknown>, fields: Record<string, unknown>) {
+  if (Object.keys(fields).length === 0) return entry;
+  return entry.type === 'snapshot'
+    ? { ...entry, state: { ...holder, ...fields } }
+    : ({ ...entry, ...fields } as JournalEntry);
+}
+
+/**
+ * The record with its documents (a `created` record's inventory, campaign and plan, and those of a
+ * snapshot's state) handed to `keep` as JSON text and named by the sha256 hex it returns. Both stores
+ * keep a campaign's documents once, so records stay small. @internal
+ */
+export async function externalizeDocuments(
+  entry: JournalEntry,
+  keep: (text: string) => Promise<string>,
+): Promise<JournalEntry> {
+  const holder = documentHolder(entry);
+  if (!holder) return entry;
+  const refs: Record<string, DocumentRef> = {};
+  for (const field of DOCUMENT_FIELDS) {
+    const value = holder[field];
+    if (value === undefined || isDocumentRef(value)) continue;
+    refs[field] = { $document: `sha256:${await keep(JSON.stringify(value))}` };
+  }
+  return withFields(entry, holder, refs);
+}
+
+/**
+ * The record with the documents it names read back through `read(field, name)` (which checks them),
+ * each name read once per `documents` cache. @internal
+ */
+export async function internalizeDocuments(
+  entry: JournalEntry,
+  documents: Map<string, Promise<unknown>>,
+  read: (field: string, name: string) => Promise<unknown>,
+): Promise<JournalEntry> {
+  const holder = documentHolder(entry);
+  if (!holder) return entry;
+  const values: Record<string, unknown> = {};
+  for (const field of DOCUMENT_FIELDS) {
+    const ref = holder[field];
+    if (!isDocumentRef(ref)) continue;
+    let value = documents.get(ref.$document);
+    if (!value) {
+      value = read(field, ref.$document);
+      documents.set(ref.$document, value);
+    }
+    values[field] = await value;
+  }
+  return withFields(entry, holder, values);
+}

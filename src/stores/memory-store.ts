@@ -17,7 +17,14 @@ import { LockedError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { CallOptions } from '../ports/common.js';
 import type { JournalEntry, LockOptions, LockTakeover, StateStore, StoreLock } from '../ports/state-store.js';
-import { assertCampaignId, checkSnapshot, entriesToJson } from './journal-format.js';
+import {
+  assertCampaignId,
+  checkSnapshot,
+  entriesToJson,
+  externalizeDocuments,
+  internalizeDocuments,
+  sha256,
+} from './journal-format.js';
 import { leaseOf, startRenewal } from './lease.js';
 
 /** Options of {@link createMemoryStore}. */
@@ -59,17 +66,26 @@ interface HeldLock {
   expiresAt: number;
 }
 
-/** One campaign's journal, kept as JSON texts: the snapshot (if any) first. */
+/**
+ * One campaign's journal, kept as JSON texts: the snapshot (if any) first. Its documents (inventory,
+ * campaign, plan) are kept once, by the sha256 of their text, and named from the records, as the file
+ * store does: a snapshot of 10,000 nodes then holds no copy of the plan.
+ */
 interface Journal {
   texts: string[];
   snapshotSeq: number;
   lastSeq: number;
+  documents: Map<string, string>;
 }
+
+const emptyJournal = (): Journal => ({ texts: [], snapshotSeq: 0, lastSeq: 0, documents: new Map() });
 
 class MemoryStore implements MemoryStateStore {
   readonly #journals = new Map<string, Journal>();
   readonly #locks = new Map<string, HeldLock>();
   readonly #clock: Clock | undefined;
+  /** Appends and compactions one after another, in call order (naming documents takes a turn). */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(clock: Clock | undefined) {
     this.#clock = clock;
@@ -124,27 +140,57 @@ class MemoryStore implements MemoryStateStore {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
     if (entries.length === 0) return;
-    const journal = this.#journals.get(campaign) ?? { texts: [], snapshotSeq: 0, lastSeq: 0 };
-    const texts = entriesToJson(campaign, entries, journal.lastSeq); // throws before anything changes
-    journal.texts.push(...texts);
-    journal.lastSeq += texts.length;
-    this.#journals.set(campaign, journal);
+    return this.#serial(async () => {
+      const journal = this.#journals.get(campaign) ?? emptyJournal();
+      const external = await Promise.all(entries.map((e) => this.#externalize(journal, e)));
+      const texts = entriesToJson(campaign, external, journal.lastSeq); // throws before anything changes
+      journal.texts.push(...texts);
+      journal.lastSeq += texts.length;
+      this.#journals.set(campaign, journal);
+    });
   }
 
   async read(campaign: string, options?: CallOptions): Promise<readonly JournalEntry[]> {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
-    return (this.#journals.get(campaign)?.texts ?? []).map((t) => JSON.parse(t) as JournalEntry);
+    return this.#serial(async () => {
+      const journal = this.#journals.get(campaign);
+      if (!journal) return [];
+      const documents = new Map<string, Promise<unknown>>();
+      return Promise.all(
+        journal.texts.map((t) =>
+          internalizeDocuments(JSON.parse(t) as JournalEntry, documents, async (_field, name) =>
+            JSON.parse(journal.documents.get(name.replace(/^sha256:/, '')) ?? 'null'),
+          ),
+        ),
+      );
+    });
   }
 
   async compact(campaign: string, snapshot: JournalEntry, options?: CallOptions): Promise<void> {
     assertCampaignId(campaign);
     options?.signal?.throwIfAborted();
-    const journal = this.#journals.get(campaign) ?? { texts: [], snapshotSeq: 0, lastSeq: 0 };
-    const json = checkSnapshot(campaign, snapshot, journal);
-    const later = journal.texts.filter((t) => (JSON.parse(t) as JournalEntry).seq > snapshot.seq);
-    journal.texts = [json, ...later];
-    journal.snapshotSeq = snapshot.seq;
+    return this.#serial(async () => {
+      const journal = this.#journals.get(campaign) ?? emptyJournal();
+      const json = checkSnapshot(campaign, await this.#externalize(journal, snapshot), journal);
+      const later = journal.texts.filter((t) => (JSON.parse(t) as JournalEntry).seq > snapshot.seq);
+      journal.texts = [json, ...later];
+      journal.snapshotSeq = snapshot.seq;
+    });
+  }
+
+  #externalize(journal: Journal, entry: JournalEntry): Promise<JournalEntry> {
+    return externalizeDocuments(entry, async (text) => {
+      const hex = sha256(text);
+      journal.documents.set(hex, text);
+      return hex;
+    });
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   async list(options?: CallOptions): Promise<readonly string[]> {
