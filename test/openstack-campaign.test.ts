@@ -46,10 +46,12 @@ import type { NodeAgent } from '../src/ports/node-agent.js';
 import type { Vim } from '../src/ports/vim.js';
 import { createFileStore, type FileStateStore } from '../src/stores/index.js';
 import {
+  CURRENT,
   type FakeComputes,
   COMPUTE_PACKAGES as PACKAGES,
   packagesOf,
   startFakeComputes,
+  TARGET,
 } from './support/fake-computes.js';
 import type { FakeNode } from './support/fake-node-ssh.js';
 import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
@@ -65,9 +67,6 @@ import type { SshServer } from './support/sshd.js';
 
 const env: OpenStackTestEnv | undefined = requireOpenStackEnv('OpenStack campaign test');
 
-/** What the installer knows the nodes run now, and what the campaign brings. */
-const CURRENT = { 'nova-compute': '26.2.2', kernel: '6.1.0-18-amd64' } as const;
-const TARGET = { 'nova-compute': '27.1.0', kernel: '6.1.0-21-amd64' } as const;
 const OPERATOR: Principal = { id: 'e2e-operator', roles: ['admin'], via: 'local' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -23,8 +23,14 @@ import { createOpenStackVim, type OpenStackVim } from '../src/adapters/openstack
 import { createOpenSshTransport } from '../src/adapters/ssh/index.js';
 import { loadInventory } from '../src/loader/load.js';
 import { type CliResult, escalator } from './support/cli.js';
-import { COMPUTE_PACKAGES, type FakeComputes, startFakeComputes } from './support/fake-computes.js';
-import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
+import {
+  COMPUTE_PACKAGES,
+  CURRENT,
+  type FakeComputes,
+  startFakeComputes,
+  TARGET,
+} from './support/fake-computes.js';
+import { type OpenStackTestEnv, openStackEnvVars, requireOpenStackEnv } from './support/openstack-env.js';
 import {
   adminSession,
   bootPairAndSolos,
@@ -36,8 +42,6 @@ import {
 
 const env: OpenStackTestEnv | undefined = requireOpenStackEnv('OpenStack CLI test');
 
-const CURRENT = { 'nova-compute': '26.2.2', kernel: '6.1.0-18-amd64' } as const;
-const TARGET = { 'nova-compute': '27.1.0', kernel: '6.1.0-21-amd64' } as const;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Where the test's servers are, from one `/servers/detail`. */
@@ -70,13 +74,7 @@ describe.skipIf(!env)('escalator CLI on the real OpenStack', { timeout: 900_000 
         PATH: process.env.PATH,
         HOME: cwd,
         USER: 'e2e-operator',
-        OS_AUTH_URL: e.authUrl,
-        OS_REGION_NAME: e.region,
-        OS_USERNAME: e.username,
-        OS_PASSWORD: e.password,
-        OS_PROJECT_NAME: e.projectName,
-        OS_USER_DOMAIN_NAME: e.userDomainName,
-        OS_PROJECT_DOMAIN_NAME: e.projectDomainName,
+        ...openStackEnvVars(e),
       },
     });
   const show = (r: CliResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;

@@ -29,7 +29,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TSX = join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
 const MAIN = join(ROOT, 'src/cli/main.ts');
 
-import { type OpenStackTestEnv, requireOpenStackEnv } from './support/openstack-env.js';
+import { type OpenStackTestEnv, openStackEnvVars, requireOpenStackEnv } from './support/openstack-env.js';
 import {
   adminSession,
   bootServer,
@@ -343,13 +343,7 @@ describe.skipIf(!env)('OpenStack integration', { timeout: 300_000 }, () => {
           env: {
             PATH: process.env.PATH,
             HOME: dir,
-            OS_AUTH_URL: e.authUrl,
-            OS_REGION_NAME: e.region,
-            OS_USERNAME: e.username,
-            OS_PASSWORD: e.password,
-            OS_PROJECT_NAME: e.projectName,
-            OS_USER_DOMAIN_NAME: e.userDomainName,
-            OS_PROJECT_DOMAIN_NAME: e.projectDomainName,
+            ...openStackEnvVars(e),
           },
           timeout: 120_000,
         },

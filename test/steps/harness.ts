@@ -1,13 +1,6 @@
-/**
- * A small simulated cloud for the step-handler tests, with a `StepContext` on its adapters and a
- * builder of steps of any kind. Three computes (cmp-1 is known to the VIM as `cmp-1.lab`), one
- * controller, instances of an anti-affinity group and of a VNF whose manager is asked first.
- */
-import { expect } from 'vitest';
 import { resolveCatalog } from '../../src/catalog/catalog.js';
 import { createVirtualClock, type VirtualClock } from '../../src/clock/virtual-clock.js';
 import type { StepContext } from '../../src/engine/steps/index.js';
-import { AdapterError } from '../../src/errors.js';
 import type { Catalog } from '../../src/model/component.js';
 import { type Inventory, InventorySchema } from '../../src/model/inventory.js';
 import { type StepInput, type StepKind, type StepOf, StepSchema } from '../../src/model/plan.js';
@@ -121,27 +114,7 @@ export function stepOf<K extends StepKind>(
   }) as StepOf<K>;
 }
 
-/** The error a promise rejects with (fails the test if it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  expect.unreachable('expected a rejection');
-}
-
-/** Expects an {@link AdapterError} of this kind and reason; returns it. */
-export function expectAdapterError(
-  error: unknown,
-  kind: 'transient' | 'permanent',
-  reason: string,
-): AdapterError {
-  expect(error).toBeInstanceOf(AdapterError);
-  const e = error as AdapterError;
-  expect({ reason: e.reason, retryable: e.retryable }).toEqual({ reason, retryable: kind === 'transient' });
-  return e;
-}
+export { expectAdapterError, rejection } from '../support/rejections.js';
 
 /** Where an instance is now, as the VIM reports it. */
 export async function hostOf(cloud: SimulatedCloud, instance: string): Promise<string> {

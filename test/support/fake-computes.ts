@@ -14,6 +14,10 @@ import type { CommandTransport } from '../../src/ports/transport.js';
 import { createFakeNode, type FakeNode } from './fake-node-ssh.js';
 import { type SshServer, startSshd } from './sshd.js';
 
+/** What the installer knows the compute nodes run now, and what the campaigns bring. */
+export const CURRENT = { 'nova-compute': '26.2.2', kernel: '6.1.0-18-amd64' } as const;
+export const TARGET = { 'nova-compute': '27.1.0', kernel: '6.1.0-21-amd64' } as const;
+
 /** The Debian packages that carry each component's version (both nova packages follow nova-compute). */
 export const COMPUTE_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   'nova-compute': ['nova-compute', 'python3-nova'],

@@ -168,3 +168,16 @@ export function requireOpenStackEnv(suite: string): OpenStackTestEnv | undefined
   });
   return env;
 }
+
+/** The `OS_*` variables of the test bed's admin, as an openrc would export them. */
+export function openStackEnvVars(e: OpenStackTestEnv): Record<string, string> {
+  return {
+    OS_AUTH_URL: e.authUrl,
+    OS_REGION_NAME: e.region,
+    OS_USERNAME: e.username,
+    OS_PASSWORD: e.password,
+    OS_PROJECT_NAME: e.projectName,
+    OS_USER_DOMAIN_NAME: e.userDomainName,
+    OS_PROJECT_DOMAIN_NAME: e.projectDomainName,
+  };
+}
